@@ -1,0 +1,206 @@
+"""A unit on the bench: its links, its procedures and what the harness knows of its state.
+
+The state model lets each test declare what it needs (``factory_default``, ``logged_in``,
+``logged_out``) and brings the unit there with the fewest procedure calls: a factory reset only
+when the unit is not known to be in its factory state, a login only when there is no session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harness.checks.passwords import LoginAttempt
+from harness.links.http import HttpLink
+from harness.links.serial import SerialLink
+from harness.procedures import ProcedureResult, ProcedureRunner
+from harness.profile.resolve import Bench
+from harness.scope import Scope
+from harness.verdict import LabFault
+
+REFUSALS = ("rejected", "locked")
+
+
+class DeviceStateError(LabFault):
+    """The harness could not bring the unit into the state a test needs."""
+
+
+@dataclass
+class DeviceState:
+    session: str = "unknown"  # logged_in | logged_out | unknown
+    factory_default: bool | None = None  # None: unknown
+    user: str | None = None
+    password: str | None = None  # the password the harness believes is current
+    user_data: bool | None = None
+    procedure_calls: dict[str, int] = field(default_factory=dict)
+
+
+class Device:
+    def __init__(self, bench: Bench, unit_id: str, *, transcript_dir: str | Path | None = None,
+                 settle_scale: float = 1.0) -> None:
+        self.bench = bench
+        self.profile = bench.profile
+        self.unit = bench.unit(unit_id)
+        self.unit_id = unit_id
+        self.transcript_dir = transcript_dir
+        self.settle_scale = settle_scale
+        self.state = DeviceState()
+        self._links: dict[str, Any] = {}
+        self._runner = ProcedureRunner(self)
+        self.scope = Scope(list(bench.lab.networks) + ([str(a)] if (a := bench.address(unit_id)) else []))
+
+    # -- links ---------------------------------------------------------------------------------
+    def link(self, name: str) -> Any:
+        if name not in self._links:
+            if name not in self.profile.links:
+                raise LabFault(f"the profile declares no link {name!r}")
+            settings = self.bench.link_settings(self.unit_id, name)
+            kind = settings.pop("type")
+            if kind == "serial":
+                if not settings.get("url"):
+                    raise LabFault(f"unit {self.unit_id}: link {name!r} has no url")
+                link: Any = SerialLink(name, transcript_dir=self.transcript_dir, **settings)
+            elif kind == "http":
+                link = HttpLink(name, scope=self.scope, **settings)
+            else:
+                raise LabFault(f"link kind {kind!r} is not supported yet")
+            self._links[name] = link.open()
+        return self._links[name]
+
+    @property
+    def links(self) -> dict[str, Any]:
+        return dict(self._links)
+
+    def transcripts(self) -> dict[str, Any]:
+        return {n: link.transcript for n, link in self._links.items() if hasattr(link, "transcript")}
+
+    def note(self, text: str) -> None:
+        for transcript in self.transcripts().values():
+            transcript.note(text)
+
+    def close(self) -> None:
+        for link in self._links.values():
+            link.close()
+        self._links.clear()
+
+    # -- procedures ----------------------------------------------------------------------------
+    def has(self, procedure: str) -> bool:
+        return procedure in self.profile.procedures
+
+    def variables(self, **extra: Any) -> dict[str, Any]:
+        unit = self.unit
+        base: dict[str, Any] = {
+            "unit": {"id": unit.id, "serial": unit.serial, "mac": unit.mac or "",
+                     "address": self.bench.address(self.unit_id) or ""},
+            "product": self.profile.product.model_dump(),
+        }
+        base.update(extra)
+        return base
+
+    def run(self, procedure: str, **variables: Any) -> ProcedureResult:
+        self.state.procedure_calls[procedure] = self.state.procedure_calls.get(procedure, 0) + 1
+        return self._runner.run(procedure, self.variables(**variables))
+
+    # -- credentials -----------------------------------------------------------------------------
+    def default_user(self) -> str:
+        if not self.unit.accounts:
+            raise LabFault(f"unit {self.unit_id} declares no account")
+        return next(iter(self.unit.accounts))
+
+    def label_password(self, user: str | None = None) -> str | None:
+        return self.bench.password(self.unit_id, user or self.default_user())
+
+    def try_login(self, user: str, password: str) -> LoginAttempt:
+        """One login attempt, judged strictly: a refusal counts only with proof of life after it."""
+        if self.state.session == "logged_in":
+            self.logout()
+        result = self.run("login", user=user, password=password)
+        if result.ok:
+            self.state.session = "logged_in"
+            self.state.user, self.state.password = user, password
+            return LoginAttempt(user, password, "ok", True, result.detail)
+        if result.outcome in REFUSALS:
+            alive = self.prove_alive()
+            self.state.session = "logged_out" if alive else "unknown"
+            return LoginAttempt(user, password, result.outcome, alive, result.detail)
+        self.state.session = "unknown"
+        return LoginAttempt(user, password, result.outcome if result.outcome == "timeout" else "error",
+                            None, result.detail or result.outcome)
+
+    def prove_alive(self) -> bool:
+        """Run the profile's ``alive`` procedure: the device must show it is still answering."""
+        if not self.has("alive"):
+            return False
+        return self.run("alive").ok
+
+    def logout(self) -> None:
+        result = self.run("logout")
+        self.state.session = "logged_out" if result.ok else "unknown"
+        if not result.ok:
+            raise DeviceStateError(f"logout did not complete: {result.detail or result.outcome}")
+
+    # -- state -----------------------------------------------------------------------------------
+    def login_current(self) -> None:
+        """Log in with the password the harness believes is current (label password at first)."""
+        if self.state.session == "logged_in":
+            return
+        if self.state.session == "unknown" and self.has("attention"):
+            probe = self.run("attention")
+            if probe.outcome == "logged_in":
+                self.state.session = "logged_in"
+                return
+        user = self.state.user or self.default_user()
+        password = self.state.password if self.state.password is not None else self.label_password(user)
+        if password is None:
+            raise DeviceStateError(f"unit {self.unit_id}: no password known for {user!r}")
+        attempt = self.try_login(user, password)
+        if attempt.outcome != "ok":
+            raise DeviceStateError(
+                f"unit {self.unit_id}: could not log in as {user!r} with the "
+                f"{'label' if self.state.password is None else 'current'} password ({attempt.outcome}: "
+                f"{attempt.detail}); the unit is not in a state the harness knows — reset it to factory "
+                f"default by hand, or declare a hardware reset procedure")
+
+    def factory_reset(self) -> ProcedureResult:
+        """Run the profile's factory reset from a logged-in session and update the known state."""
+        self.login_current()
+        result = self.run("factory_reset")
+        if result.ok:
+            self.state = DeviceState(session="logged_out", factory_default=True, user_data=False,
+                                     procedure_calls=self.state.procedure_calls)
+        else:
+            self.state.session = "unknown"
+            self.state.factory_default = None
+        return result
+
+    def ensure(self, wanted: str) -> None:
+        """Bring the unit into ``wanted`` with the fewest procedure calls."""
+        if wanted == "factory_default":
+            if self.state.factory_default is not True:
+                result = self.factory_reset()
+                if not result.ok:
+                    raise DeviceStateError(f"factory reset did not complete: {result.detail or result.outcome}")
+            if self.state.session == "logged_in":
+                self.logout()
+        elif wanted == "logged_in":
+            self.login_current()
+        elif wanted == "logged_out":
+            if self.state.session != "logged_out":
+                if self.state.session == "unknown" and self.has("attention"):
+                    probe = self.run("attention")
+                    if probe.outcome == "logged_out":
+                        self.state.session = "logged_out"
+                        return
+                self.login_current()
+                self.logout()
+        elif wanted != "any":
+            raise ValueError(f"unknown device state {wanted!r}")
+
+    def mark_changed(self, *, password: str | None = None, user_data: bool | None = None) -> None:
+        """A test changed the unit: it is no longer known to be in its factory state."""
+        self.state.factory_default = False
+        if password is not None:
+            self.state.password = password
+        if user_data is not None:
+            self.state.user_data = user_data

@@ -1,0 +1,334 @@
+"""The device profile (what the device is and how to drive it) and the lab configuration (what
+this bench has). Both are YAML files validated into these pydantic models.
+
+Design rules:
+- Unknown keys are errors (a typo must not silently disable a test).
+- Anything secret or bench-specific may be given by reference instead of inline:
+  ``{secret: NAME}`` (secrets source of the lab), ``{env: NAME}`` (environment), ``{runtime: a.b}``
+  (runtime facts a bench tool such as the simulator publishes, e.g. a pty path).
+- Templates in procedure steps are ``{{name}}``: the double braces never clash with JSON bodies or
+  regular expressions (``\\d{3}``).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+SCHEMA_VERSION = 1
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# --- references -------------------------------------------------------------------------------
+
+class SecretRef(Strict):
+    secret: str = Field(description="Name of a secret in the lab's secrets source (file or environment).")
+
+
+class EnvRef(Strict):
+    env: str = Field(description="Name of an environment variable.")
+
+
+class RuntimeRef(Strict):
+    runtime: str = Field(description="Dotted key into the runtime facts file named by the lab configuration.")
+
+
+Ref = SecretRef | EnvRef | RuntimeRef
+
+
+def _to_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise ValueError("expected a string, not a boolean")
+    if isinstance(v, (int, float)):
+        return str(v)
+    if isinstance(v, str):
+        return v
+    if isinstance(v, dict) and len(v) == 1:
+        key = next(iter(v))
+        kinds = {"secret": SecretRef, "env": EnvRef, "runtime": RuntimeRef}
+        if key in kinds and isinstance(v[key], str) and v[key]:
+            return kinds[key](**v)
+    raise ValueError("expected a string or one of {secret: NAME}, {env: NAME}, {runtime: KEY}")
+
+
+# A value given inline or by reference; resolved by harness.profile.resolve.
+Value = Annotated[str | SecretRef | EnvRef | RuntimeRef, BeforeValidator(_to_value)]
+
+
+# --- product and units --------------------------------------------------------------------------
+
+class Product(Strict):
+    manufacturer: str
+    model: str
+    hardware: str = ""
+    firmware: str = Field("", description="Firmware version the lab expects to find on the units.")
+
+
+class Account(Strict):
+    password: Value | None = Field(None, description="Label (pre-installed) password; by reference.")
+    user_defined: bool = Field(False, description="True when the device forces the user to set a password before use.")
+
+
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+class Unit(Strict):
+    id: str = Field(pattern=_ID, description="Bench name of this physical unit, e.g. U1.")
+    serial: str
+    mac: str | None = None
+    address: Value | None = Field(None, description="IP address of the unit (probes go only to declared addresses).")
+    accounts: dict[str, Account] = Field(default_factory=dict)
+    links: dict[str, dict[str, Value]] = Field(
+        default_factory=dict, description="Per-unit link settings that override `links:`, e.g. {console: {url: /dev/ttyUSB0}}.")
+
+    @field_validator("mac")
+    @classmethod
+    def _mac(cls, v: str | None) -> str | None:
+        if v is not None and not _MAC.match(v):
+            raise ValueError(f"{v!r} is not a MAC address (six hex octets)")
+        return v
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            try:
+                ipaddress.ip_address(v)
+            except ValueError:
+                raise ValueError(f"{v!r} is not an IP address") from None
+        return v
+
+
+# --- links ------------------------------------------------------------------------------------------
+
+_SERIAL_URL = re.compile(r"^(/dev/\S+|[A-Z]:?COM\d+|COM\d+|(rfc2217|socket|loop|spy|alt|hwgrep|cp2110)://\S*)$")
+
+
+def check_serial_url(v: str) -> str:
+    if not _SERIAL_URL.match(v):
+        raise ValueError(f"{v!r} is not a serial port or pyserial URL (/dev/tty…, rfc2217://host:port, socket://host:port)")
+    return v
+
+
+class SerialLink(Strict):
+    type: Literal["serial"] = "serial"
+    url: Value | None = Field(None, description="Port or pyserial URL; usually set per unit.")
+    baud: int = Field(115200, gt=0)
+    newline: str = Field("\r\n", description="Line ending the harness sends after each `send`.")
+    encoding: str = "utf-8"
+    timeout: float = Field(10.0, gt=0, description="Default timeout of an expect step, seconds.")
+    prompts: dict[str, str] = Field(
+        default_factory=dict, description="Named patterns (regular expressions) steps can refer to by name.")
+    max_buffer: int = Field(65536, gt=1024, description="Bytes of unmatched console output kept for matching.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: Any) -> Any:
+        return check_serial_url(v) if isinstance(v, str) else v
+
+    @field_validator("prompts")
+    @classmethod
+    def _prompts(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, pattern in v.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"prompt {name!r}: invalid regular expression: {exc}") from None
+        return v
+
+
+class HttpLink(Strict):
+    type: Literal["http"] = "http"
+    base_url: Value | None = Field(None, description="e.g. https://{{unit.address}}:443")
+    ca: Value | None = Field(None, description="CA certificate file that signs the device's certificate.")
+    verify: bool = True
+    timeout: float = Field(10.0, gt=0)
+
+
+Link = Annotated[SerialLink | HttpLink, Field(discriminator="type")]
+
+# Verbs each link type understands in procedure steps.
+LINK_VERBS: dict[str, set[str]] = {
+    "serial": {"send", "write", "expect", "expect_one_of", "send_secret"},
+    "http": {"get", "post"},
+}
+CONTROL_VERBS = {"wait_for", "settle", "call", "python"}
+STEP_OPTIONS = {"timeout", "capture", "outcomes", "expect_status", "body", "form", "note"}
+
+
+# --- ICS and IXIT ---------------------------------------------------------------------------------
+
+class IcsEntry(Strict):
+    support: Literal["Y", "N", "N/A"]
+    justification: str | None = None
+
+
+class Ics(Strict):
+    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions 1..13.")
+    provisions: dict[str, IcsEntry] = Field(default_factory=dict)
+
+    @field_validator("conditions")
+    @classmethod
+    def _conds(cls, v: dict[int, bool]) -> dict[int, bool]:
+        bad = [k for k in v if not 1 <= k <= 13]
+        if bad:
+            raise ValueError(f"Table B.1 has conditions 1..13, not {bad}")
+        return v
+
+    @field_validator("provisions")
+    @classmethod
+    def _ids(cls, v: dict[str, IcsEntry]) -> dict[str, IcsEntry]:
+        for k in v:
+            if not re.match(r"^(4|5\.\d+|6)-\d+[A-Z]?$", str(k)):
+                raise ValueError(f"{k!r} is not an EN 303 645 provision id (e.g. 5.1-1)")
+        return v
+
+
+class AuthMechanism(Strict):
+    id: str
+    factor: str = "password"
+    interface: str | None = None
+    generation: str | None = Field(None, description="Password Generation Mechanism.")
+    brute_force: str | None = Field(None, description="Brute Force Prevention.")
+    description: str | None = None
+
+
+class DisclosurePolicy(Strict):
+    url: Value | None = None
+    contact: str | None = None
+    acknowledgement: str | None = Field(None, description="Timeline for acknowledging a report, e.g. '5 working days'.")
+    status_updates: str | None = Field(None, description="Timeline for status updates, e.g. 'every 30 days'.")
+    policy_url: Value | None = None
+
+
+class SupportPeriod(Strict):
+    until: date | None = None
+    description: str | None = None
+    published_at: Value | None = None
+
+
+class UserInfo(Strict):
+    disclosure_policy: DisclosurePolicy | None = None
+    support_period: SupportPeriod | None = None
+    model_designation: str | None = None
+
+    @field_validator("disclosure_policy", mode="before")
+    @classmethod
+    def _url_only(cls, v: Any) -> Any:
+        # A bare URL is the short form of {url: ...}.
+        return {"url": v} if isinstance(v, str) else v
+
+
+class Interface(Strict):
+    name: str
+    kind: str | None = None
+    port: str | None = Field(None, pattern=r"^(tcp|udp)/\d{1,5}$")
+    status: Literal["enabled", "disabled"]
+    authenticated: bool | None = None
+    description: str | None = None
+
+
+class DeletionFunction(Strict):
+    target: str
+    initiation: str
+    interaction: str | None = None
+    procedure: str | None = Field(None, description="Procedure that performs it (default factory_reset).")
+
+
+IXIT_DOCUMENTS = [
+    "1-AuthMech", "2-UserInfo", "3-VulnTypes", "4-Conf", "5-VulnMon", "6-SoftComp", "7-UpdMech",
+    "8-UpdProc", "9-ReplSup", "10-SecParam", "11-ComMech", "12-NetSecImpl", "13-SoftServ",
+    "14-SecMgmt", "15-Intf", "16-CodeMin", "17-PrivlCtrl", "18-AccCtrl", "19-SecDev", "20-SecBoot",
+    "21-PersData", "22-ExtSens", "23-ResMech", "24-TelData", "25-DelFunc", "26-UserDec",
+    "27-UserIntf", "28-ExtAPI", "29-InpVal",
+]
+
+
+class Ixit(Strict):
+    auth_mech: list[AuthMechanism] = Field(default_factory=list, alias="1-AuthMech")
+    user_info: UserInfo = Field(default_factory=UserInfo, alias="2-UserInfo")
+    interfaces: list[Interface] = Field(default_factory=list, alias="15-Intf")
+    deletion: list[DeletionFunction] = Field(default_factory=list, alias="25-DelFunc")
+    # The other 25 documents are kept as given until a check needs their structure.
+    other: dict[str, Any] = Field(default_factory=dict)
+
+
+def _split_ixit(v: Any) -> Any:
+    if not isinstance(v, dict):
+        return v
+    typed = {"1-AuthMech", "2-UserInfo", "15-Intf", "25-DelFunc"}
+    out = {k: val for k, val in v.items() if k in typed}
+    other = {k: val for k, val in v.items() if k not in typed}
+    unknown = [k for k in other if k not in IXIT_DOCUMENTS]
+    if unknown:
+        raise ValueError(f"unknown IXIT document(s) {unknown}; TS 103 701 names them like '7-UpdMech'")
+    out["other"] = other
+    return out
+
+
+# --- procedures -------------------------------------------------------------------------------------
+
+Step = dict[str, Any]
+
+
+class DeviceProfile(Strict):
+    schema_version: Literal[1] = Field(description="Profile format version; this harness reads 1.")
+    product: Product
+    units: list[Unit] = Field(min_length=1)
+    links: dict[str, Link] = Field(default_factory=dict)
+    procedures: dict[str, list[Step] | str] = Field(
+        default_factory=dict,
+        description="Named procedures: a list of steps, or 'module:Class' for a Python implementation.")
+    ics: Ics = Field(default_factory=Ics)
+    ixit: Annotated[Ixit, BeforeValidator(_split_ixit)] = Field(default_factory=Ixit)
+    settle: dict[str, float] = Field(
+        default_factory=dict, description="Named settle times the device needs (seconds), usable as {settle: name}.")
+
+    def unit(self, unit_id: str) -> Unit:
+        for u in self.units:
+            if u.id == unit_id:
+                return u
+        raise KeyError(unit_id)
+
+
+# --- lab configuration ------------------------------------------------------------------------------
+
+class SecretsSource(Strict):
+    file: str | None = Field(None, description="JSON or YAML mapping of secret names to values (relative to the lab file).")
+    environment: bool = Field(True, description="Also look secrets up in the environment.")
+
+
+class FetchPolicy(Strict):
+    allow: list[str] = Field(default_factory=list, description="Networks or host names whose documents may be fetched.")
+    ca: Value | None = Field(None, description="Extra CA certificate trusted for fetched documents (lab CA).")
+    timeout: float = Field(10.0, gt=0)
+
+    @field_validator("allow")
+    @classmethod
+    def _nets(cls, v: list[str]) -> list[str]:
+        for item in v:
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError:
+                if not re.match(r"^[A-Za-z0-9.-]+$", item):
+                    raise ValueError(f"{item!r} is neither a network nor a host name") from None
+        return v
+
+
+class LabConfig(Strict):
+    schema_version: Literal[1]
+    name: str = "bench"
+    reports_dir: str = Field("reports", description="Where run directories are created (relative to the working directory).")
+    runtime: str | None = Field(None, description="Runtime facts file (JSON/YAML) published by bench tooling, e.g. the simulator.")
+    secrets: SecretsSource = Field(default_factory=SecretsSource)
+    fetch: FetchPolicy = Field(default_factory=FetchPolicy)
+    networks: list[str] = Field(default_factory=list, description="Networks probes may enter.")
+    timeouts: dict[str, float] = Field(default_factory=dict)

@@ -1,0 +1,165 @@
+"""Bind a device profile to a bench: resolve references, secrets and runtime facts.
+
+The profile stays portable (references only); the lab configuration says where this bench keeps
+its secrets and runtime facts. Every resolved secret is registered with the redactor before it is
+used anywhere.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.profile.loader import load_lab, load_profile
+from harness.profile.models import DeviceProfile, EnvRef, LabConfig, RuntimeRef, SecretRef, Unit
+from harness.profile.yamlpos import ConfigError, ConfigIssue
+from harness.redact import REDACTOR, Redactor
+
+
+def _read_mapping(path: Path, what: str) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read {what}: {exc.strerror}")]) from None
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([ConfigIssue(str(path), None, "", f"{what} is not valid JSON/YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise ConfigError([ConfigIssue(str(path), None, "", f"{what} must be a mapping")])
+    return data
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class Bench:
+    """A profile on a bench: everything a Device needs, with references resolved on demand."""
+
+    profile: DeviceProfile
+    profile_path: Path
+    lab: LabConfig
+    lab_path: Path | None
+    runtime: dict[str, Any] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+    redactor: Redactor = REDACTOR
+
+    @property
+    def base_dir(self) -> Path:
+        return (self.lab_path or self.profile_path).parent
+
+    def resolve(self, value: Any, *, where: str = "") -> Any:
+        if isinstance(value, SecretRef):
+            secret = self.secrets.get(value.secret)
+            if secret is None and self.lab.secrets.environment:
+                secret = os.environ.get(value.secret)
+            if secret is None:
+                raise ConfigError([ConfigIssue(str(self.profile_path), None, where,
+                                               f"secret {value.secret!r} is not in the lab's secrets source")])
+            self.redactor.add(secret, value.secret)
+            return secret
+        if isinstance(value, EnvRef):
+            env = os.environ.get(value.env)
+            if env is None:
+                raise ConfigError([ConfigIssue(str(self.profile_path), None, where,
+                                               f"environment variable {value.env!r} is not set")])
+            return env
+        if isinstance(value, RuntimeRef):
+            cur: Any = self.runtime
+            for part in value.runtime.split("."):
+                if not isinstance(cur, dict) or part not in cur:
+                    src = self.lab.runtime or "(no runtime file in the lab configuration)"
+                    raise ConfigError([ConfigIssue(str(self.profile_path), None, where,
+                                                   f"runtime fact {value.runtime!r} not found in {src}")])
+                cur = cur[part]
+            return cur
+        return value
+
+    def unit(self, unit_id: str) -> Unit:
+        try:
+            return self.profile.unit(unit_id)
+        except KeyError:
+            known = ", ".join(u.id for u in self.profile.units)
+            raise ConfigError([ConfigIssue(str(self.profile_path), None, "units",
+                                           f"no unit {unit_id!r} (units: {known})")]) from None
+
+    def link_settings(self, unit_id: str, link_name: str) -> dict[str, Any]:
+        """The link's settings with this unit's overrides applied and references resolved."""
+        link = self.profile.links[link_name]
+        settings = link.model_dump()
+        settings.update(self.unit(unit_id).links.get(link_name, {}))
+        return {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
+
+    def password(self, unit_id: str, user: str) -> str | None:
+        account = self.unit(unit_id).accounts.get(user)
+        if account is None or account.password is None:
+            return None
+        return self.resolve(account.password, where=f"units.{unit_id}.accounts.{user}.password")
+
+    def address(self, unit_id: str) -> str | None:
+        unit = self.unit(unit_id)
+        return None if unit.address is None else self.resolve(unit.address, where=f"units.{unit_id}.address")
+
+    def resolve_all(self, unit_ids: list[str] | None = None) -> None:
+        """Resolve every reference of the selected units now, so a missing secret is a usage error
+        before the run rather than an INCONCLUSIVE in the middle of it."""
+        for unit in self.profile.units:
+            if unit_ids and unit.id not in unit_ids:
+                continue
+            for user in unit.accounts:
+                self.password(unit.id, user)
+            self.address(unit.id)
+            for link_name in self.profile.links:
+                self.link_settings(unit.id, link_name)
+
+    def fingerprint(self) -> dict[str, Any]:
+        p = self.profile.product
+        out: dict[str, Any] = {
+            "path": str(self.profile_path),
+            "sha256": _sha256(self.profile_path),
+            "schema_version": self.profile.schema_version,
+            "product": {"manufacturer": p.manufacturer, "model": p.model, "hardware": p.hardware,
+                        "firmware": p.firmware},
+        }
+        return out
+
+    def lab_fingerprint(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.lab.name}
+        if self.lab_path:
+            out.update(path=str(self.lab_path), sha256=_sha256(self.lab_path))
+        return out
+
+
+def open_bench(profile_path: str | Path, lab_path: str | Path | None = None,
+               *, runtime_path: str | Path | None = None) -> Bench:
+    profile_path = Path(profile_path)
+    profile = load_profile(profile_path)
+    if lab_path:
+        lab_path = Path(lab_path)
+        lab = load_lab(lab_path)
+    else:
+        lab = LabConfig(schema_version=1)
+    base = (lab_path or profile_path).parent if lab_path else Path.cwd()
+    runtime: dict[str, Any] = {}
+    rt = runtime_path or lab.runtime
+    if rt:
+        rt_path = Path(rt) if Path(rt).is_absolute() or runtime_path else base / rt
+        runtime = _read_mapping(rt_path, "runtime facts file")
+    secrets: dict[str, str] = {}
+    if lab.secrets.file:
+        sec_path = Path(lab.secrets.file)
+        if not sec_path.is_absolute():
+            sec_path = base / sec_path
+        secrets = {str(k): str(v) for k, v in _read_mapping(sec_path, "secrets file").items()}
+        for name, value in secrets.items():
+            REDACTOR.add(value, name)
+    return Bench(profile=profile, profile_path=profile_path, lab=lab, lab_path=lab_path if lab_path else None,
+                 runtime=runtime, secrets=secrets)

@@ -1,0 +1,351 @@
+"""pytest plugin (``pytest11`` entry point ``conformance``).
+
+Options bind a run to a device profile and a lab configuration; the ``conformance`` marker gives
+each test its TS 103 701 id; fixtures hand suites a ``Device`` per unit and a test-case context
+``tc``; every verdict is appended to the results log when its test case ends (teardown included).
+
+Verdict → pytest outcome: PASS passes, FAIL fails, INCONCLUSIVE raises ``Inconclusive`` (Allure
+shows it as *broken*), NOT_APPLICABLE and PENDING_REVIEW skip. An exception that escapes a test
+without a verdict is a lab or harness fault: INCONCLUSIVE with the cause, never FAIL.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from harness.device import Device
+from harness.profile import ConfigError, open_bench
+from harness.profile.resolve import Bench
+from harness.results import Observations, ResultsLog
+from harness.testcase import Inconclusive, TestCaseContext
+from harness.verdict import CheckResult, LabFault, Verdict
+
+_STATE = pytest.StashKey[dict[str, Any]]()
+_TC = pytest.StashKey[TestCaseContext]()
+_PHASES = pytest.StashKey[dict[str, Any]]()
+
+SCOPES = ("unit", "profile", "cross_unit")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("conformance", "EN 303 645 conformance harness")
+    group.addoption("--profile", help="Device profile YAML (what the device is and how to drive it).")
+    group.addoption("--lab", help="Lab configuration YAML (this bench: secrets, runtime facts, networks).")
+    group.addoption("--runtime", help="Runtime facts file; overrides the lab configuration's `runtime:`.")
+    group.addoption("--unit", action="append", default=[],
+                    help="Unit id to test (repeatable). Default: every unit of the profile.")
+    group.addoption("--run-dir", help="Run directory for the results log and attachments "
+                                      "(default: reports/<time>-<model>).")
+    group.addoption("--scope", action="append", default=[], choices=SCOPES,
+                    help="Only test cases of this scope (unit, profile, cross_unit); repeatable.")
+    group.addoption("--dictionary", action="append", default=[],
+                    help="Default-credential dictionary CSV (user,password); repeatable. "
+                         "Default: fixtures/dictionaries/{mirai,iot-defaults}.csv.")
+    group.addoption("--wordlist", help="Common-password word list for 5.1-2 "
+                                       "(default: fixtures/dictionaries/common-passwords.txt).")
+    group.addoption("--settle-scale", type=float, default=1.0,
+                    help="Multiply the profile's settle times (1.0 on real hardware).")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "conformance(test_case, scope='unit', state='any'): "
+                                       "TS 103 701 test case id, its scope and the device state it needs")
+    config.addinivalue_line("markers", "cross_unit: the test case judges facts from every unit")
+    if not config.getoption("profile", default=None):
+        return
+    is_worker = hasattr(config, "workerinput")
+    run_dir = config.getoption("run_dir") or (os.environ.get("HARNESS_RUN_DIR") if is_worker else None)
+    if not run_dir:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        run_dir = str(Path("reports") / stamp)
+    if not is_worker:
+        os.environ["HARNESS_RUN_DIR"] = run_dir  # xdist workers inherit the same run directory
+    config.stash[_STATE] = {"run_dir": Path(run_dir), "devices": {}, "bench": None, "log": None}
+
+
+def _state(config: pytest.Config) -> dict[str, Any] | None:
+    return config.stash.get(_STATE, None)
+
+
+def _open(config: pytest.Config) -> tuple[Bench, ResultsLog]:
+    st = _state(config)
+    if st is None:
+        raise pytest.UsageError("conformance suites need --profile (and usually --lab)")
+    if st["bench"] is None:
+        try:
+            bench = open_bench(config.getoption("profile"), config.getoption("lab"),
+                               runtime_path=config.getoption("runtime"))
+            units = config.getoption("unit") or [u.id for u in bench.profile.units]
+            for u in units:
+                bench.unit(u)
+            bench.resolve_all(units)
+        except ConfigError as exc:
+            raise pytest.UsageError(str(exc)) from None
+        _load_public_words(config)
+        log = ResultsLog(st["run_dir"], writer="pytest")
+        st.update(bench=bench, log=log, units=units)
+        _write_session(config, bench, log, units)
+    return st["bench"], st["log"]
+
+
+def _load_public_words(config: pytest.Config) -> None:
+    """Passwords from public default-credential lists are not secrets: don't mask them."""
+    from harness.redact import REDACTOR
+    for path in dictionary_paths(config):
+        try:
+            from harness.checks.passwords import load_dictionary
+            for cred in load_dictionary(path):
+                REDACTOR.declassify(cred.password)
+        except (OSError, ValueError):
+            continue
+
+
+def _write_session(config: pytest.Config, bench: Bench, log: ResultsLog, units: list[str]) -> None:
+    from harness.standard import load_catalogue
+    cat = load_catalogue()
+    applicability = {}
+    for pid in cat.provisions:
+        a = cat.applicability(pid, bench.profile.ics)
+        applicability[pid] = {"applicable": a.applicable, "reason": a.reason}
+    log.write_session(run_id=_run_id(config), runner="pytest", profile=bench.fingerprint(),
+                      lab=bench.lab_fingerprint(), units=units, argv=list(config.invocation_params.args),
+                      applicability=applicability, edition=cat.edition)
+
+
+def _run_id(config: pytest.Config) -> str:
+    st = _state(config)
+    return st["run_dir"].name if st else ""
+
+
+def rootdir(config: pytest.Config) -> Path:
+    return Path(str(config.rootpath))
+
+
+def dictionary_paths(config: pytest.Config) -> list[Path]:
+    given = config.getoption("dictionary")
+    if given:
+        return [Path(p) for p in given]
+    folder = rootdir(config) / "fixtures" / "dictionaries"
+    return [folder / "mirai.csv", folder / "iot-defaults.csv"]
+
+
+# --- collection -----------------------------------------------------------------------------
+
+def _marker(item: pytest.Item) -> pytest.Mark | None:
+    return item.get_closest_marker("conformance")
+
+
+def _scope_of(item: pytest.Item) -> str:
+    m = _marker(item)
+    return (m.kwargs.get("scope") if m else None) or "unit"
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "unit_id" not in metafunc.fixturenames:
+        return
+    st = _state(metafunc.config)
+    if st is None:
+        metafunc.parametrize("unit_id", [pytest.param(None, marks=pytest.mark.skip(reason="no --profile"))])
+        return
+    bench, _ = _open(metafunc.config)
+    metafunc.parametrize("unit_id", st["units"], ids=st["units"], scope="session")
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    scopes = config.getoption("scope")
+    if scopes:
+        kept = [i for i in items if _marker(i) is None or _scope_of(i) in scopes]
+        deselected = [i for i in items if i not in kept]
+        if deselected:
+            config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+    # Cross-unit cases read what the per-unit cases observed: they run last. Otherwise keep the
+    # suite order, which is arranged so that state changes (password, user data) come late.
+    order = {"profile": 0, "unit": 1, "cross_unit": 2}
+    items.sort(key=lambda i: order.get(_scope_of(i), 1) if _marker(i) else 1)
+    for item in items:
+        unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id")
+        if unit:
+            item.add_marker(pytest.mark.xdist_group(f"unit-{unit}"))
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="session")
+def bench(pytestconfig: pytest.Config) -> Bench:
+    return _open(pytestconfig)[0]
+
+
+@pytest.fixture(scope="session")
+def results_log(pytestconfig: pytest.Config) -> ResultsLog:
+    return _open(pytestconfig)[1]
+
+
+@pytest.fixture(scope="session")
+def run_dir(pytestconfig: pytest.Config) -> Path:
+    _open(pytestconfig)
+    return _state(pytestconfig)["run_dir"]
+
+
+@pytest.fixture(scope="session")
+def observations(run_dir: Path) -> Observations:
+    return Observations(run_dir)
+
+
+@pytest.fixture(scope="session")
+def selected_units(pytestconfig: pytest.Config, bench: Bench) -> list[str]:
+    return list(_state(pytestconfig)["units"])
+
+
+@pytest.fixture(scope="session")
+def _devices(pytestconfig: pytest.Config, run_dir: Path):  # type: ignore[no-untyped-def]
+    devices: dict[str, Device] = _state(pytestconfig)["devices"]
+    yield devices
+    for device in devices.values():
+        device.close()
+
+
+@pytest.fixture
+def tc(request: pytest.FixtureRequest, pytestconfig: pytest.Config, bench: Bench,
+       results_log: ResultsLog, run_dir: Path):  # type: ignore[no-untyped-def]
+    """The running test case: end it with ``conclude(tc, check_result)``.
+
+    The record is written in this fixture's teardown, i.e. the moment the test case ends, from
+    the verdict the test concluded or, failing that, from the exception that ended it.
+    """
+    mark = _marker(request.node)
+    if mark is None or not mark.args:
+        raise pytest.UsageError(f"{request.node.nodeid}: a conformance test needs @pytest.mark.conformance('<id>')")
+    test_case = mark.args[0]
+    unit = request.node.callspec.params.get("unit_id") if hasattr(request.node, "callspec") else None
+    scope = mark.kwargs.get("scope", "unit")
+    doc = (request.function.__doc__ or "").strip().splitlines()
+    ctx = TestCaseContext(test_case=test_case, unit=unit if scope == "unit" else ("*" if scope == "cross_unit" else None),
+                          title=doc[0] if doc else request.node.name, name=request.node.nodeid,
+                          run_id=_run_id(pytestconfig), profile=bench.fingerprint())
+    request.node.stash[_TC] = ctx
+    _allure_labels(ctx, scope)
+    from harness.standard import load_catalogue
+    applicability = load_catalogue().applicability(ctx.provision, bench.profile.ics)
+    if not applicability.applicable:
+        ctx.conclude(CheckResult.not_applicable(applicability.reason))
+        _write(ctx, results_log, run_dir, None, None)
+        pytest.skip(f"NOT_APPLICABLE: {applicability.reason}")
+    yield ctx
+    verdict = reason = None
+    if ctx.result is None:
+        for when in ("setup", "call"):
+            excinfo = request.node.stash.get(_PHASES, {}).get(when, (None, None))[1]
+            if excinfo is None:
+                continue
+            if excinfo.errisinstance(pytest.skip.Exception):
+                return  # skipped by pytest itself, not by a verdict: no record (shown unassessed)
+            verdict, reason = Verdict.INCONCLUSIVE, _cause(excinfo)
+            break
+    _write(ctx, results_log, run_dir, verdict, reason)
+
+
+def _write(ctx: TestCaseContext, log: ResultsLog, run_dir: Path, verdict: Verdict | None, reason: str | None) -> None:
+    rec = ctx.record(log, verdict=verdict, reason=reason)
+    _allure_attach(run_dir, rec)
+
+
+@pytest.fixture
+def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, Device], run_dir: Path,
+           pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Device:
+    """The unit under test, brought into the state the test case declares (``state=``)."""
+    dev = _devices.get(unit_id)
+    if dev is None:
+        dev = Device(bench, unit_id, transcript_dir=run_dir / "transcripts",
+                     settle_scale=pytestconfig.getoption("settle_scale"))
+        _devices[unit_id] = dev
+    tc.use(dev)
+    mark = _marker(request.node)
+    wanted = (mark.kwargs.get("state") if mark else None) or "any"
+    dev.ensure(wanted)
+    tc.use(dev)  # links opened by ensure() are marked too (their whole transcript so far is evidence)
+    return dev
+
+
+def device_for(request: pytest.FixtureRequest, unit_id: str) -> Device:
+    """A unit's Device for cross-unit tests that need more than one."""
+    return request.getfixturevalue("_devices")[unit_id]
+
+
+def conclude(ctx: TestCaseContext, result: CheckResult) -> None:
+    """End the test with the verdict of a check."""
+    ctx.conclude(result)
+    v = ctx.result.verdict if ctx.result else result.verdict
+    if v == Verdict.PASS:
+        return
+    if v == Verdict.FAIL:
+        pytest.fail(f"FAIL: {ctx.result.reason}", pytrace=False)
+    if v == Verdict.INCONCLUSIVE:
+        raise Inconclusive(f"INCONCLUSIVE: {ctx.result.reason}")
+    pytest.skip(f"{v.value}: {ctx.result.reason}")
+
+
+def _allure_labels(ctx: TestCaseContext, scope: str) -> None:
+    try:
+        import allure
+    except ImportError:  # allure-pytest is a dependency; tolerate its absence in odd setups
+        return
+    from harness.standard import load_catalogue
+    cat = load_catalogue()
+    prov = cat.provisions.get(ctx.provision)
+    clause = prov.clause if prov else ctx.provision.split("-")[0]
+    allure.dynamic.epic("EN 303 645")
+    allure.dynamic.feature(f"{clause} {cat.clauses.get(clause, '')}".strip())
+    allure.dynamic.story(f"{ctx.provision} {prov.summary if prov else ''}".strip())
+    allure.dynamic.label("provision", ctx.provision)
+    allure.dynamic.label("ts103701", ctx.test_case)
+    allure.dynamic.tag(ctx.test_case)
+    if prov:
+        allure.dynamic.tag("mandatory" if prov.mandatory else "recommendation")
+    if ctx.unit:
+        allure.dynamic.label("unit", ctx.unit)
+    allure.dynamic.title(f"{ctx.test_case} {ctx.title}" + (f" [{ctx.unit}]" if ctx.unit and ctx.unit != "*" else ""))
+
+
+# --- recording -------------------------------------------------------------------------------
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):  # type: ignore[no-untyped-def]
+    outcome = yield
+    report: pytest.TestReport = outcome.get_result()
+    item.stash.setdefault(_PHASES, {})[report.when] = (report, call.excinfo)
+
+
+def _cause(excinfo: Any) -> str:
+    exc = excinfo.value
+    if isinstance(exc, LabFault):
+        return f"lab fault: {exc}"
+    return f"harness error ({type(exc).__name__}): {exc}"
+
+
+def _allure_attach(run_dir: Path, rec: Any) -> None:
+    try:
+        import allure
+    except ImportError:
+        return
+    import json
+    for att in rec.attachments:
+        try:
+            allure.attach.file(str(run_dir / att.path), name=att.name, attachment_type=allure.attachment_type.TEXT)
+        except Exception:  # noqa: BLE001 - evidence is already on disk; Allure is a view of it
+            pass
+    summary = {"verdict": rec.verdict.value if hasattr(rec.verdict, "value") else rec.verdict,
+               "reason": rec.reason, "evidence": [e.to_dict() for e in rec.evidence]}
+    from harness.redact import REDACTOR
+    allure.attach(REDACTOR.redact(json.dumps(summary, indent=2, default=str)), name="verdict and evidence",
+                  attachment_type=allure.attachment_type.JSON)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()

@@ -1,0 +1,604 @@
+"""The report model: everything a report shows, computed from the results log and the catalogue.
+
+Nothing here reads the device profile, the lab file or the live device: a report must be
+rebuildable by a certifier from the run directory alone, and two builds from the same log give the
+same model.
+
+Provision verdict rule: the worst verdict over the latest record of every (test case, unit) of the
+provision (``harness.verdict.worst``). ``NOT_ASSESSED`` is added for what the harness has no record
+for. A provision whose present records would make it PASS (or NOT_APPLICABLE on an applicable
+provision) but that lacks a record for one of its catalogue test cases, or for a unit that a per-unit
+test case ran on elsewhere, is NOT_ASSESSED as well: a run killed half-way must not read as
+conformant, and a PSTI deemed-compliance statement must not rest on a test that never ran.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from harness.results import read_records
+from harness.verdict import Verdict, worst
+
+NOT_ASSESSED = "NOT_ASSESSED"
+OTHER_GROUP = "other"
+DEFAULT_EDITION = "v2.1.1"
+REPORT_SCHEMA = "conformance-report/1"
+
+# Display order, worst first. NOT_ASSESSED sits with the verdicts that need a person.
+VERDICT_ORDER = [
+    Verdict.FAIL.value,
+    Verdict.INCONCLUSIVE.value,
+    Verdict.PENDING_REVIEW.value,
+    NOT_ASSESSED,
+    Verdict.PASS.value,
+    Verdict.NOT_APPLICABLE.value,
+]
+
+APPLICABLE = "applicable"
+NOT_APPLICABLE_TEXT = "not applicable"
+UNKNOWN = "unknown"
+
+PSTI_SUPPORTS = "supports"
+PSTI_DOES_NOT_SUPPORT = "does_not_support"
+PSTI_CANNOT_YET = "cannot_yet_support"
+PSTI_NO_ROUTE = "no_route"
+
+
+@dataclass
+class EvidenceItem:
+    kind: str
+    name: str
+    data: Any = None
+
+
+@dataclass
+class AttachmentRef:
+    name: str
+    path: str
+    sha256: str = ""
+    mime: str = ""
+
+
+@dataclass
+class SupersededRecord:
+    """An earlier record of the same (test case, unit) that a rerun replaced."""
+
+    record_id: str
+    verdict: str
+    reason: str
+    finished: str
+
+
+@dataclass
+class CaseResult:
+    test_case: str
+    provision: str
+    unit: str | None
+    verdict: str
+    reason: str
+    title: str = ""
+    kind: str = ""  # "conceptual" / "functional" from the catalogue, "" when unknown
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    attachments: list[AttachmentRef] = field(default_factory=list)
+    measurements: dict[str, Any] = field(default_factory=dict)
+    runner: str = ""
+    name: str = ""
+    started: str = ""
+    finished: str = ""
+    duration_s: float = 0.0
+    record_id: str = ""
+    superseded: list[SupersededRecord] = field(default_factory=list)
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit)
+
+    @property
+    def label(self) -> str:
+        return f"{self.test_case} [{self.unit_label}]"
+
+
+@dataclass
+class ProvisionResult:
+    id: str
+    clause: str
+    group: str  # the clause, or "other" for an id the catalogue does not know
+    known: bool  # in the catalogue
+    status: str = ""  # M / R / MC / RC, "" when unknown
+    mandatory: bool | None = None  # None: unknown (exit_code treats it as mandatory)
+    conditional: bool | None = None
+    conditions: list[int] = field(default_factory=list)
+    summary: str = ""
+    applicability: str = UNKNOWN
+    applicability_reason: str = ""
+    verdict: str = NOT_ASSESSED
+    test_cases: list[str] = field(default_factory=list)
+    results: list[str] = field(default_factory=list)  # CaseResult.label of each latest record
+    missing: list[str] = field(default_factory=list)  # "<test case> [<unit>]" without a record
+    reasons: list[str] = field(default_factory=list)
+    psti: list[int] = field(default_factory=list)
+
+
+@dataclass
+class PstiResult:
+    number: int
+    title: str
+    provisions: list[str]
+    verdicts: dict[str, str]
+    deemed_compliance: bool
+    outcome: str  # supports / does_not_support / cannot_yet_support / no_route
+    statement: str
+    note: str = ""
+
+
+@dataclass
+class RunInfo:
+    run_id: str = ""
+    run_ids: list[str] = field(default_factory=list)
+    harness_version: str = ""
+    harness_versions: list[str] = field(default_factory=list)
+    profile_path: str = ""
+    profile_sha256: str = ""
+    profile_schema_version: Any = None
+    product: dict[str, Any] = field(default_factory=dict)
+    lab: dict[str, Any] = field(default_factory=dict)
+    units: list[str] = field(default_factory=list)
+    runners: list[str] = field(default_factory=list)
+    argv: list[list[str]] = field(default_factory=list)
+    first_time: str = ""
+    last_time: str = ""
+    results_sha256: str = ""
+    segments: list[str] = field(default_factory=list)
+    torn_segments: list[str] = field(default_factory=list)
+    record_counts: dict[str, int] = field(default_factory=dict)
+    catalogue: str = ""  # edition the provisions come from, "" when no catalogue was available
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ReportModel:
+    run: RunInfo
+    provisions: list[ProvisionResult]
+    cases: list[CaseResult]
+    psti: list[PstiResult]
+    counts: dict[str, int]  # provision verdicts
+    case_counts: dict[str, int]  # latest (test case, unit) verdicts
+    clauses: dict[str, str]  # clause -> title, in display order
+    run_dir: str = ""  # where it was built from; not part of the serialised report
+
+    def provision(self, provision_id: str) -> ProvisionResult | None:
+        for p in self.provisions:
+            if p.id == provision_id:
+                return p
+        return None
+
+    def cases_of(self, provision_id: str) -> list[CaseResult]:
+        return [c for c in self.cases if c.provision == provision_id]
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.pop("run_dir")
+        out["schema"] = REPORT_SCHEMA
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], run_dir: str = "") -> ReportModel:
+        return cls(
+            run=RunInfo(**data["run"]),
+            provisions=[ProvisionResult(**p) for p in data["provisions"]],
+            cases=[_case_from_dict(c) for c in data["cases"]],
+            psti=[PstiResult(**{**p, "verdicts": dict(p["verdicts"])}) for p in data["psti"]],
+            counts=dict(data["counts"]),
+            case_counts=dict(data["case_counts"]),
+            clauses=dict(data["clauses"]),
+            run_dir=run_dir,
+        )
+
+
+def _case_from_dict(c: dict[str, Any]) -> CaseResult:
+    return CaseResult(**{
+        **c,
+        "evidence": [EvidenceItem(**e) for e in c.get("evidence", [])],
+        "attachments": [AttachmentRef(**a) for a in c.get("attachments", [])],
+        "superseded": [SupersededRecord(**s) for s in c.get("superseded", [])],
+    })
+
+
+def unit_label(unit: str | None) -> str:
+    return "profile" if unit is None else str(unit)
+
+
+def clause_of(provision_id: str) -> str:
+    """'5.1-1' -> '5.1', '4-1' -> '4'; an id without a dash has no clause."""
+    head, sep, _ = provision_id.partition("-")
+    return head if sep and head else OTHER_GROUP
+
+
+def results_sha256(run_dir: str | Path) -> tuple[str, list[str], list[str]]:
+    """SHA-256 over the sorted segment files' bytes, concatenated; with the names and torn ones."""
+    folder = Path(run_dir) / "results"
+    h = hashlib.sha256()
+    names: list[str] = []
+    torn: list[str] = []
+    if folder.is_dir():
+        for seg in sorted(folder.glob("segment-*.jsonl")):
+            data = seg.read_bytes()
+            h.update(data)
+            names.append(seg.name)
+            if data and not data.endswith(b"\n"):
+                torn.append(seg.name)
+    return h.hexdigest(), names, torn
+
+
+def _load_default_catalogue(warnings: list[str]) -> Any:
+    try:
+        from harness.standard import load_catalogue
+    except ImportError as exc:
+        warnings.append(f"catalogue unavailable ({exc}); provisions are shown as the log names them")
+        return None
+    try:
+        return load_catalogue(DEFAULT_EDITION)
+    except Exception as exc:  # a broken catalogue must not stop the report of a finished run
+        warnings.append(f"catalogue {DEFAULT_EDITION} failed to load: {exc}")
+        return None
+
+
+def _verdict_of(rec: dict[str, Any], warnings: list[str]) -> str:
+    raw = rec.get("verdict")
+    try:
+        return Verdict(raw).value
+    except ValueError:
+        # An unknown word is a harness fault: the device was not judged.
+        warnings.append(f"record {rec.get('id', '?')} has unknown verdict {raw!r}; shown as INCONCLUSIVE")
+        return Verdict.INCONCLUSIVE.value
+
+
+def _time_key(value: str) -> tuple[int, Any]:
+    try:
+        return (0, datetime.fromisoformat(value).timestamp())
+    except (TypeError, ValueError):
+        return (1, value)
+
+
+def _as_evidence(item: Any) -> EvidenceItem:
+    if isinstance(item, dict) and "kind" in item:
+        return EvidenceItem(kind=str(item.get("kind")), name=str(item.get("name", "")), data=item.get("data"))
+    return EvidenceItem(kind="unknown", name="", data=item)
+
+
+def _as_attachment(item: Any) -> AttachmentRef | None:
+    if isinstance(item, dict) and item.get("path"):
+        return AttachmentRef(name=str(item.get("name", "")), path=str(item["path"]),
+                             sha256=str(item.get("sha256", "")), mime=str(item.get("mime", "")))
+    return None
+
+
+def _unique(items: list[Any]) -> list[Any]:
+    return list(dict.fromkeys(i for i in items if i not in (None, "")))
+
+
+class _Sessions:
+    """Merge of every session record of the run (one per writer process)."""
+
+    def __init__(self, sessions: list[dict[str, Any]], warnings: list[str]) -> None:
+        self.sessions = sorted(sessions, key=lambda s: _time_key(str(s.get("time", ""))))
+        self.warnings = warnings
+
+    def run_info(self) -> RunInfo:
+        info = RunInfo()
+        ss = self.sessions
+        info.run_ids = _unique([s.get("run_id") for s in ss])
+        info.run_id = info.run_ids[0] if info.run_ids else ""
+        if len(info.run_ids) > 1:
+            self.warnings.append(f"session records name several run ids: {', '.join(info.run_ids)}")
+        info.harness_versions = _unique([s.get("harness_version") for s in ss])
+        info.harness_version = ", ".join(info.harness_versions)
+        profiles = [s.get("profile") for s in ss if isinstance(s.get("profile"), dict)]
+        if profiles:
+            first = profiles[0]
+            info.profile_path = str(first.get("path", ""))
+            info.profile_sha256 = str(first.get("sha256", ""))
+            info.profile_schema_version = first.get("schema_version")
+            info.product = dict(first.get("product") or {})
+            shas = _unique([p.get("sha256") for p in profiles])
+            if len(shas) > 1:
+                self.warnings.append(f"writers used different profiles: sha256 {', '.join(shas)}")
+        labs = [s.get("lab") for s in ss if isinstance(s.get("lab"), dict)]
+        if labs:
+            info.lab = dict(labs[0])
+            shas = _unique([lab.get("sha256") for lab in labs])
+            if len(shas) > 1:
+                self.warnings.append(f"writers used different lab configs: sha256 {', '.join(shas)}")
+        info.units = [str(u) for u in _unique([u for s in ss for u in (s.get("units") or [])])]
+        info.runners = _unique([s.get("runner") for s in ss])
+        argvs: list[list[str]] = []
+        for s in ss:
+            argv = s.get("argv")
+            if isinstance(argv, list) and [str(a) for a in argv] not in argvs:
+                argvs.append([str(a) for a in argv])
+        info.argv = argvs
+        return info
+
+    def applicability(self) -> dict[str, dict[str, Any]]:
+        merged: dict[str, dict[str, Any]] = {}
+        for s in self.sessions:
+            app = s.get("applicability")
+            if not isinstance(app, dict):
+                continue
+            for pid, entry in app.items():
+                if not isinstance(entry, dict):
+                    continue
+                old = merged.get(pid)
+                if old is not None and old.get("applicable") != entry.get("applicable"):
+                    self.warnings.append(f"writers disagree on whether {pid} applies; the latest is shown")
+                merged[pid] = entry
+        return merged
+
+
+def _applicability(entry: dict[str, Any] | None) -> tuple[str, str]:
+    if not entry or not isinstance(entry.get("applicable"), bool):
+        return UNKNOWN, str((entry or {}).get("reason", ""))
+    return (APPLICABLE if entry["applicable"] else NOT_APPLICABLE_TEXT), str(entry.get("reason", ""))
+
+
+def _provision_verdict(prov: ProvisionResult, cases: list[CaseResult]) -> None:
+    """Fill verdict, results and reasons of one provision from its latest records."""
+    prov.results = [c.label for c in cases]
+    if not cases:
+        prov.verdict = NOT_ASSESSED
+        prov.reasons = ["the harness has no record for this provision; an assessor must judge it"]
+        return
+    verdict = worst(*(Verdict(c.verdict) for c in cases)).value
+    reasons = [f"{c.label}: {c.reason}" for c in cases if c.verdict == verdict]
+    # A profile that says the provision does not apply covers test cases that were not run.
+    excused = prov.applicability == NOT_APPLICABLE_TEXT and verdict == Verdict.NOT_APPLICABLE.value
+    if prov.missing and not excused and verdict in (Verdict.PASS.value, Verdict.NOT_APPLICABLE.value):
+        verdict = NOT_ASSESSED
+        reasons = [f"no record for {', '.join(prov.missing)}; an assessor must judge it"] + reasons
+    prov.verdict = verdict
+    prov.reasons = list(dict.fromkeys(reasons))
+
+
+def _missing(prov: ProvisionResult, cases: list[CaseResult], units: list[str]) -> list[str]:
+    seen = {(c.test_case, c.unit) for c in cases}
+    seen_cases = {c.test_case for c in cases}
+    missing = [f"{tc} [any unit]" for tc in prov.test_cases if tc not in seen_cases]
+    # A test case that ran per unit somewhere is expected on every unit of the run.
+    for tc in prov.test_cases or sorted(seen_cases):
+        per_unit = {c.unit for c in cases if c.test_case == tc and c.unit not in (None, "*")}
+        if per_unit:
+            missing += [f"{tc} [{u}]" for u in units if (tc, u) not in seen]
+    return missing
+
+
+def _psti_result(req: Any, verdicts: dict[str, str]) -> PstiResult:
+    number = int(req.number)
+    provisions = list(req.provisions)
+    deemed = bool(req.deemed_compliance)
+    listing = ", ".join(f"{p} {verdicts[p]}" for p in provisions) or "no provision"
+    if not deemed:
+        outcome = PSTI_NO_ROUTE
+        statement = (
+            "no deemed-compliance route: EN 303 645 evidence cannot show that this requirement is met. "
+            f"The evidence for {listing} only bears on it; an assessor must judge the published "
+            f"information against Schedule 1 paragraph {number} itself."
+        )
+    elif not provisions:
+        outcome = PSTI_CANNOT_YET
+        statement = "cannot yet support deemed compliance: the catalogue maps no provision to it"
+    else:
+        fails = [p for p in provisions if verdicts[p] == Verdict.FAIL.value]
+        passes = [p for p in provisions if verdicts[p] == Verdict.PASS.value]
+        n_a = [p for p in provisions if verdicts[p] == Verdict.NOT_APPLICABLE.value]
+        open_ = [p for p in provisions if p not in fails and p not in passes and p not in n_a]
+        if fails:
+            outcome = PSTI_DOES_NOT_SUPPORT
+            statement = f"does not support deemed compliance: {', '.join(fails)} FAIL"
+        elif not open_ and passes:
+            outcome = PSTI_SUPPORTS
+            statement = f"supports deemed compliance: {', '.join(passes)} PASS"
+            if n_a:
+                statement += f" ({', '.join(n_a)} judged not applicable)"
+        elif not open_:
+            outcome = PSTI_CANNOT_YET
+            statement = (
+                f"cannot yet support deemed compliance: every mapped provision ({', '.join(n_a)}) was "
+                "judged not applicable; an assessor must confirm that the requirement does not apply"
+            )
+        else:
+            outcome = PSTI_CANNOT_YET
+            why = ", ".join(f"{p} is {verdicts[p]}" for p in open_)
+            statement = f"cannot yet support deemed compliance: {why}"
+    return PstiResult(number=number, title=str(req.title), provisions=provisions, verdicts=verdicts,
+                      deemed_compliance=deemed, outcome=outcome, statement=statement,
+                      note=str(getattr(req, "note", "") or ""))
+
+
+def _counts(verdicts: list[str]) -> dict[str, int]:
+    c = Counter(verdicts)
+    return {v: c.get(v, 0) for v in VERDICT_ORDER}
+
+
+def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportModel:
+    """Build the model of a run from ``<run_dir>/results`` and the static catalogue.
+
+    ``catalogue`` is a ``harness.standard`` catalogue (or an object of the same shape); ``None``
+    loads edition v2.1.1 when the package is there, and otherwise reports provisions as the log
+    names them.
+    """
+    run_dir = Path(run_dir)
+    warnings: list[str] = []
+    if catalogue is None:
+        catalogue = _load_default_catalogue(warnings)
+
+    sessions: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
+    other = malformed = 0
+    for rec in read_records(run_dir):
+        kind = rec.get("record") if isinstance(rec, dict) else None
+        if kind == "session":
+            sessions.append(rec)
+        elif kind == "test_case":
+            if isinstance(rec.get("test_case"), str) and rec["test_case"]:
+                records.append(rec)
+            else:
+                malformed += 1
+        else:
+            other += 1
+    if malformed:
+        warnings.append(f"{malformed} test case record(s) without a test case id were ignored")
+
+    merged = _Sessions(sessions, warnings)
+    info = merged.run_info()
+    applicability = merged.applicability()
+    info.results_sha256, info.segments, info.torn_segments = results_sha256(run_dir)
+    if info.torn_segments:
+        warnings.append("a writer was killed mid-record (torn last line in "
+                        f"{', '.join(info.torn_segments)}); its complete records are kept")
+    if not sessions:
+        warnings.append("no session record: run metadata and applicability are unknown")
+
+    times = [str(s.get("time")) for s in sessions if s.get("time")]
+    times += [str(r.get(k)) for r in records for k in ("started", "finished") if r.get(k)]
+    if times:
+        ordered = sorted(times, key=_time_key)
+        info.first_time, info.last_time = ordered[0], ordered[-1]
+
+    # Latest per (test case, unit), the same rule as harness.results.latest_by_case; earlier ones
+    # are kept as history so the report shows that a rerun replaced them.
+    cat_cases = getattr(catalogue, "test_cases", {}) if catalogue is not None else {}
+    history: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for rec in sorted(records, key=lambda r: str(r.get("finished", ""))):
+        unit = rec.get("unit")
+        history.setdefault((rec["test_case"], None if unit is None else str(unit)), []).append(rec)
+
+    cases: list[CaseResult] = []
+    for (tc, unit), recs in history.items():
+        rec = recs[-1]
+        cat_tc = cat_cases.get(tc)
+        provision = str(rec.get("provision") or getattr(cat_tc, "provision", "") or tc.rsplit("-", 1)[0])
+        measurements = rec.get("measurements")
+        evidence = rec.get("evidence")
+        attachments = rec.get("attachments")
+        try:
+            duration = float(rec.get("duration_s") or 0.0)
+        except (TypeError, ValueError):
+            duration = 0.0
+        cases.append(CaseResult(
+            test_case=tc, provision=provision, unit=unit,
+            verdict=_verdict_of(rec, warnings), reason=str(rec.get("reason", "")),
+            title=str(rec.get("title", "")), kind=str(getattr(cat_tc, "kind", "") or ""),
+            evidence=[_as_evidence(e) for e in evidence] if isinstance(evidence, list) else
+            ([] if evidence is None else [_as_evidence(evidence)]),
+            attachments=[a for a in (_as_attachment(x) for x in attachments or []) if a]
+            if isinstance(attachments, list) else [],
+            measurements=measurements if isinstance(measurements, dict) else
+            ({} if measurements is None else {"value": measurements}),
+            runner=str(rec.get("runner", "")), name=str(rec.get("name", "")),
+            started=str(rec.get("started", "")), finished=str(rec.get("finished", "")),
+            duration_s=duration, record_id=str(rec.get("id", "")),
+            superseded=[SupersededRecord(record_id=str(r.get("id", "")), verdict=str(r.get("verdict", "")),
+                                         reason=str(r.get("reason", "")), finished=str(r.get("finished", "")))
+                        for r in recs[:-1]],
+        ))
+        if rec.get("runner") and rec["runner"] not in info.runners:
+            info.runners.append(str(rec["runner"]))
+
+    info.record_counts = {
+        "segments": len(info.segments),
+        "sessions": len(sessions),
+        "test_case_records": len(records),
+        "latest": len(cases),
+        "superseded": len(records) - len(cases),
+        "other_records": other,
+        "malformed_records": malformed,
+        "torn_segments": len(info.torn_segments),
+    }
+
+    # Provisions: every catalogue provision in catalogue order, then ids only the log knows.
+    clauses: dict[str, str] = {}
+    provisions: dict[str, ProvisionResult] = {}
+    if catalogue is not None:
+        info.catalogue = str(getattr(catalogue, "edition", "") or getattr(catalogue, "version", "")
+                             or DEFAULT_EDITION)
+        clauses.update({str(k): str(v) for k, v in getattr(catalogue, "clauses", {}).items()})
+        for pid, p in catalogue.provisions.items():
+            clause = str(getattr(p, "clause", "") or clause_of(pid))
+            provisions[pid] = ProvisionResult(
+                id=pid, clause=clause, group=clause, known=True, status=str(p.status),
+                mandatory=bool(p.mandatory), conditional=bool(p.conditional),
+                conditions=[int(c) for c in p.conditions], summary=str(p.summary),
+                test_cases=list(p.test_cases), psti=[int(n) for n in p.psti])
+    extra_ids = {c.provision for c in cases} | set(applicability)
+    for pid in sorted(extra_ids - set(provisions), key=_natural):
+        clause = clause_of(pid)
+        # With a catalogue an id it lacks is suspect (typo, other edition): it goes to "other".
+        group = OTHER_GROUP if catalogue is not None else clause
+        provisions[pid] = ProvisionResult(id=pid, clause=clause, group=group, known=False)
+
+    by_provision: dict[str, list[CaseResult]] = {}
+    for c in cases:
+        by_provision.setdefault(c.provision, []).append(c)
+    order = {pid: i for i, pid in enumerate(provisions)}
+    for pid, prov in provisions.items():
+        prov.applicability, prov.applicability_reason = _applicability(applicability.get(pid))
+        mine = sorted(by_provision.get(pid, []), key=lambda c: (_natural(c.test_case), _unit_key(c.unit)))
+        for c in mine:
+            if c.test_case not in prov.test_cases and prov.known:
+                continue
+            if c.test_case not in prov.test_cases:
+                prov.test_cases.append(c.test_case)
+        prov.missing = _missing(prov, mine, info.units)
+        _provision_verdict(prov, mine)
+
+    cases.sort(key=lambda c: (order.get(c.provision, len(order)), _natural(c.test_case), _unit_key(c.unit)))
+
+    # Display order of the groups: catalogue clause order, then clauses only the log knows, then other.
+    for prov in provisions.values():
+        if prov.group != OTHER_GROUP and prov.group not in clauses:
+            clauses[prov.group] = ""
+    if any(p.group == OTHER_GROUP for p in provisions.values()):
+        clauses[OTHER_GROUP] = "Provisions not in the catalogue"
+
+    verdicts = {pid: p.verdict for pid, p in provisions.items()}
+    psti = []
+    for req in (getattr(catalogue, "psti", None) or []) if catalogue is not None else []:
+        mapped = {p: verdicts.get(p, NOT_ASSESSED) for p in req.provisions}
+        psti.append(_psti_result(req, mapped))
+
+    info.warnings = list(dict.fromkeys(warnings))
+    return ReportModel(
+        run=info,
+        provisions=list(provisions.values()),
+        cases=cases,
+        psti=psti,
+        counts=_counts([p.verdict for p in provisions.values()]),
+        case_counts=_counts([c.verdict for c in cases]),
+        clauses=clauses,
+        run_dir=str(run_dir),
+    )
+
+
+def _natural(text: str) -> list[tuple[int, int | str]]:
+    from harness.report._text import natural_key
+
+    return natural_key(text)
+
+
+def _unit_key(unit: str | None) -> tuple[int, list[tuple[int, int | str]]]:
+    if unit is None:
+        return (0, [])
+    if unit == "*":
+        return (2, [])
+    return (1, _natural(unit))
+
+
+def dumps(model: ReportModel) -> str:
+    """The canonical JSON text of a model (sorted keys, stable across builds of one log)."""
+    return json.dumps(model.to_dict(), sort_keys=True, indent=2, ensure_ascii=False, default=repr) + "\n"
