@@ -118,7 +118,9 @@ def parse_located(text: str, name: str) -> LocatedDocument:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
-        problem = " ".join(p for p in (exc.context, exc.problem) if p)
+        problem = exc.problem or "invalid YAML"
+        if exc.context and exc.context_mark:
+            problem += f" ({exc.context} started at line {exc.context_mark.line + 1})"
         raise ConfigError([ConfigIssue(name, line, "", f"YAML syntax error: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise ConfigError([ConfigIssue(name, None, "", f"YAML error: {exc}")]) from None

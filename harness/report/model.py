@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.report._text import natural_key
 from harness.results import read_records
 from harness.verdict import Verdict, worst
 
@@ -550,8 +551,6 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         prov.applicability, prov.applicability_reason = _applicability(applicability.get(pid))
         mine = sorted(by_provision.get(pid, []), key=lambda c: (_natural(c.test_case), _unit_key(c.unit)))
         for c in mine:
-            if c.test_case not in prov.test_cases and prov.known:
-                continue
             if c.test_case not in prov.test_cases:
                 prov.test_cases.append(c.test_case)
         prov.missing = _missing(prov, mine, info.units)
@@ -586,8 +585,6 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
 
 
 def _natural(text: str) -> list[tuple[int, int | str]]:
-    from harness.report._text import natural_key
-
     return natural_key(text)
 
 

@@ -1,0 +1,335 @@
+"""`harness` command line.
+
+Exit codes (of `harness run`, `report` and `demo`): 0 no FAIL and no INCONCLUSIVE on an applicable
+mandatory provision; 1 a FAIL on one; 2 bad input or usage; 3 no such FAIL but an INCONCLUSIVE.
+FAILs on recommendations are reported, not exit-coded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from harness import __version__
+from harness.profile import ConfigError, ConfigIssue, load_lab, load_profile, open_bench
+from harness.profile.loader import lab_schema, profile_schema
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_INCONCLUSIVE = 0, 1, 2, 3
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _suites_dir(given: str | None) -> Path:
+    if given:
+        return Path(given).resolve()
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if (base / "test_suites" / "pytest").is_dir():
+            return (base / "test_suites" / "pytest").resolve()
+    raise ConfigError([ConfigIssue("test_suites/pytest", None, "", "suite directory not found; use --suites")])
+
+
+def _rootdir(args: argparse.Namespace) -> Path:
+    return _suites_dir(args.suites).parent.parent
+
+
+def _error(msg: str) -> int:
+    print(f"harness: {msg}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    try:
+        profile = load_profile(args.profile)
+        if args.lab:
+            load_lab(args.lab)
+            if args.resolve:
+                open_bench(args.profile, args.lab).resolve_all()
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_USAGE
+    units = ", ".join(u.id for u in profile.units)
+    print(f"{args.profile}: OK — {profile.product.manufacturer} {profile.product.model}, units {units}, "
+          f"{len(profile.procedures)} procedures")
+    return EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    schema = lab_schema() if args.lab else profile_schema()
+    text = json.dumps(schema, indent=2, sort_keys=False) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_catalogue(args: argparse.Namespace) -> int:
+    from harness.standard import format_catalogue, load_catalogue
+    ics = None
+    if args.profile:
+        try:
+            ics = load_profile(args.profile).ics
+        except ConfigError as exc:
+            for issue in exc.issues:
+                print(issue, file=sys.stderr)
+            return EXIT_USAGE
+    print(format_catalogue(load_catalogue(args.edition), ics, only_automated=args.automated))
+    return EXIT_OK
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from harness.sim import main as sim_main
+    return sim_main(args.sim_args)
+
+
+def _default_run_dir(profile_path: str, reports: str = "reports") -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return Path(reports) / f"{stamp}-{Path(profile_path).stem}"
+
+
+def _pytest_cmd(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> list[str]:
+    cmd = [sys.executable, "-m", "pytest", str(_suites_dir(args.suites)), "--profile", args.profile,
+           "--run-dir", str(run_dir), "--alluredir", str(run_dir / "allure-results"),
+           "-p", "no:cacheprovider", "--rootdir", str(_rootdir(args)),
+           "-o", "console_output_style=classic", "-v" if not args.quiet else "-q"]
+    if args.lab:
+        cmd += ["--lab", args.lab]
+    if args.runtime:
+        cmd += ["--runtime", args.runtime]
+    for unit in args.unit or []:
+        cmd += ["--unit", unit]
+    return cmd + extra
+
+
+def run_pytest(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> int:
+    cmd = _pytest_cmd(args, run_dir, extra)
+    env = dict(os.environ)
+    env.pop("HARNESS_RUN_DIR", None)
+    return subprocess.run(cmd, env=env, check=False).returncode
+
+
+def _absolute(args: argparse.Namespace) -> None:
+    """pytest runs from the project root; paths the user gave are relative to their directory."""
+    for name in ("profile", "lab", "runtime", "run_dir", "suites"):
+        value = getattr(args, name, None)
+        if value:
+            setattr(args, name, str(Path(value).resolve()))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    try:
+        bench = open_bench(args.profile, args.lab, runtime_path=args.runtime)
+        for unit in args.unit or []:
+            bench.unit(unit)
+        bench.resolve_all(args.unit or None)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_USAGE
+    reports = bench.lab.reports_dir
+    if not args.run_dir:
+        args.run_dir = str(_default_run_dir(args.profile, reports))
+    _absolute(args)
+    run_dir = Path(args.run_dir)
+    extra = list(args.pytest_args or [])
+    if args.rerun:
+        from harness.results import latest_by_case
+        if not args.run_dir:
+            return _error("--rerun needs --run-dir of the earlier run")
+        wanted = {"inconclusive": "INCONCLUSIVE", "fail": "FAIL"}[args.rerun]
+        nodeids = sorted({r["name"] for r in latest_by_case(run_dir).values()
+                          if r["verdict"] == wanted and r.get("runner") == "pytest" and r.get("name")})
+        if not nodeids:
+            print(f"no {wanted} test case to rerun in {run_dir}")
+            return _finish(run_dir, args)
+        print(f"rerunning {len(nodeids)} {wanted} test case(s)")
+        return _run_nodeids(args, run_dir, nodeids, extra)
+    print(f"run directory: {run_dir}")
+    if args.parallel and len(args.unit or [u.id for u in bench.profile.units]) > 1:
+        code = _run_parallel(args, bench, run_dir, extra)
+    else:
+        code = run_pytest(args, run_dir, extra)
+    if code not in (0, 1):  # pytest: 0 all passed, 1 some failed; anything else is a usage/internal error
+        print(f"harness: pytest ended with exit code {code}", file=sys.stderr)
+        if not (run_dir / "results").exists():
+            return EXIT_USAGE
+    return _finish(run_dir, args)
+
+
+def _run_nodeids(args: argparse.Namespace, run_dir: Path, nodeids: list[str], extra: list[str]) -> int:
+    cmd = _pytest_cmd(args, run_dir, extra)
+    suites = str(_suites_dir(args.suites))
+    cmd = [c for c in cmd if c != suites] + nodeids
+    env = dict(os.environ)
+    env.pop("HARNESS_RUN_DIR", None)
+    subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args))
+    return _finish(run_dir, args)
+
+
+def _run_parallel(args: argparse.Namespace, bench: object, run_dir: Path, extra: list[str]) -> int:
+    """One pytest process per unit, then one for the profile-level and cross-unit cases, which
+    read the units' observations from the run directory."""
+    units = args.unit or [u.id for u in bench.profile.units]  # type: ignore[attr-defined]
+    env = dict(os.environ)
+    env.pop("HARNESS_RUN_DIR", None)
+    procs = []
+    for unit in units:
+        sub = argparse.Namespace(**{**vars(args), "unit": [unit]})
+        cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "unit", "-q"])
+        log = open(run_dir.parent / f".{run_dir.name}-{unit}.log", "wb") if run_dir.parent.exists() else None
+        procs.append((unit, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=_rootdir(args))))
+    for unit, proc in procs:
+        code = proc.wait()
+        print(f"unit {unit}: pytest exit code {code}")
+    sub = argparse.Namespace(**{**vars(args), "unit": units})
+    cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "profile", "--scope", "cross_unit"])
+    return subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args)).returncode
+
+
+def _finish(run_dir: Path, args: argparse.Namespace) -> int:
+    from harness.report import build_reports, exit_code, summary_lines
+    from harness.report.model import build_report_model
+    if not (run_dir / "results").is_dir():
+        return _error(f"{run_dir} has no results log")
+    paths = build_reports(run_dir, allure=not getattr(args, "no_allure", False))
+    model = build_report_model(run_dir)
+    for line in summary_lines(model):
+        print(line)
+    print(f"conformance report: {paths.html}")
+    return exit_code(model)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    return _finish(Path(args.run_dir), args)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from harness.simctl import SimulatorError, SimulatorProcess
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    profiles = PROJECT_ROOT / "device_profiles"
+    codes = {}
+    for persona in args.persona or ["compliant", "legacy"]:
+        sim = SimulatorProcess(persona, Path(args.sim_dir) / persona, units=args.units, time_scale=args.time_scale)
+        try:
+            sim.start()
+        except SimulatorError as exc:
+            return _error(str(exc))
+        try:
+            print(f"\n=== persona {persona}: simulator pid {sim.runtime.get('pid')}, units {', '.join(sim.runtime.get('units', {}))}")
+            run_args = argparse.Namespace(profile=str(profiles / f"sim-{persona}.yaml"), lab=str(sim.lab_path),
+                                          runtime=None, unit=None, run_dir=str(out / persona), rerun=None,
+                                          parallel=False, pytest_args=[], suites=None, quiet=args.quiet,
+                                          no_allure=args.no_allure)
+            codes[persona] = cmd_run(run_args)
+        finally:
+            sim.stop()
+    print("\nDemo reports:")
+    for persona, code in codes.items():
+        print(f"  {persona:10s} exit {code}  {out / persona / 'conformance.html'}")
+    return EXIT_OK if all(c in (0, 1, 3) for c in codes.values()) else EXIT_USAGE
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import shutil
+    checks = {
+        "python": sys.version.split()[0],
+        "harness": __version__,
+        "pty support": "yes" if hasattr(os, "openpty") else "no",
+        "mosquitto": shutil.which("mosquitto") or "not found (needed by the MQTT suites)",
+        "node/npx (Allure 3 HTML)": shutil.which("npx") or "not found (Allure HTML report is skipped)",
+    }
+    for mod in ("serial", "pyvisa", "paho.mqtt", "robot", "allure_pytest", "cryptography"):
+        try:
+            m = __import__(mod, fromlist=["__version__"])
+            checks[mod] = getattr(m, "__version__", "installed")
+        except ImportError:
+            checks[mod] = "MISSING"
+    for k, v in checks.items():
+        print(f"{k:28s} {v}")
+    return EXIT_USAGE if "MISSING" in checks.values() else EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="harness", description="EN 303 645 / TS 103 701 conformance harness")
+    p.add_argument("--version", action="version", version=f"harness {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check a device profile (and lab configuration)")
+    v.add_argument("profile")
+    v.add_argument("--lab")
+    v.add_argument("--resolve", action="store_true", help="also resolve secrets and runtime references")
+    v.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("schema", help="write the JSON Schema of device profiles (or --lab configurations)")
+    s.add_argument("--out")
+    s.add_argument("--lab", action="store_true")
+    s.set_defaults(func=cmd_schema)
+
+    c = sub.add_parser("catalogue", help="EN 303 645 provisions and TS 103 701 test cases with coverage")
+    c.add_argument("--profile", help="show applicability from this profile's ICS")
+    c.add_argument("--edition", default="v2.1.1")
+    c.add_argument("--automated", action="store_true", help="only test cases the harness automates")
+    c.set_defaults(func=cmd_catalogue)
+
+    sm = sub.add_parser("sim", help="run the reference simulator (see `harness sim -- --help`)", add_help=False)
+    sm.add_argument("sim_args", nargs=argparse.REMAINDER)
+    sm.set_defaults(func=cmd_sim)
+
+    r = sub.add_parser("run", help="run the conformance suites against a device and write the reports")
+    r.add_argument("profile")
+    r.add_argument("--lab", help="lab configuration YAML")
+    r.add_argument("--runtime", help="runtime facts file (overrides the lab configuration)")
+    r.add_argument("--unit", action="append", help="unit id (repeatable); default all units")
+    r.add_argument("--run-dir", help="run directory (default reports/<time>-<profile>)")
+    r.add_argument("--rerun", choices=["inconclusive", "fail"], help="repeat only the test cases whose last "
+                                                                      "verdict in --run-dir was this")
+    r.add_argument("--parallel", action="store_true", help="one process per unit, then the cross-unit cases")
+    r.add_argument("--suites", help="pytest suite directory (default test_suites/pytest)")
+    r.add_argument("--quiet", action="store_true")
+    r.add_argument("--no-allure", action="store_true", help="skip rendering the Allure HTML report")
+    r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments (e.g. -k 5_1)")
+    r.set_defaults(func=cmd_run)
+
+    rp = sub.add_parser("report", help="rebuild the reports of a run from its results log")
+    rp.add_argument("run_dir")
+    rp.add_argument("--no-allure", action="store_true")
+    rp.set_defaults(func=cmd_report)
+
+    d = sub.add_parser("demo", help="start the simulator personas and run everything against them")
+    d.add_argument("--out", default="reports/demo")
+    d.add_argument("--sim-dir", default=".sim")
+    d.add_argument("--persona", action="append", choices=["compliant", "legacy"])
+    d.add_argument("--units", type=int, default=3)
+    d.add_argument("--time-scale", type=float, default=0.05, help="simulator delay factor (1.0 = realistic)")
+    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--no-allure", action="store_true")
+    d.set_defaults(func=cmd_demo)
+
+    doc = sub.add_parser("doctor", help="check this machine for what the harness needs")
+    doc.set_defaults(func=cmd_doctor)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        for issue in exc.issues:
+            print(issue, file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted; finished results are in the run directory", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
