@@ -146,6 +146,10 @@ def _scope_of(item: pytest.Item) -> str:
     return (m.kwargs.get("scope") if m else None) or "unit"
 
 
+def _natural(test_case: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", test_case))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "unit_id" not in metafunc.fixturenames:
         return
@@ -165,10 +169,20 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if deselected:
             config.hook.pytest_deselected(items=deselected)
         items[:] = kept
-    # Cross-unit cases read what the per-unit cases observed: they run last. Otherwise keep the
-    # suite order, which is arranged so that state changes (password, user data) come late.
+    # Profile-level cases first (no device needed), then per unit in the standard's order (which
+    # puts the state-changing 5.1-4 and the resetting 5.11-1 late), cross-unit cases last: they
+    # read what the per-unit cases observed.
     order = {"profile": 0, "unit": 1, "cross_unit": 2}
-    items.sort(key=lambda i: order.get(_scope_of(i), 1) if _marker(i) else 1)
+    index = {id(item): n for n, item in enumerate(items)}
+
+    def key(item: pytest.Item) -> tuple[Any, ...]:
+        mark = _marker(item)
+        if mark is None:
+            return (1, "", (), index[id(item)])
+        unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id") or ""
+        return (order.get(_scope_of(item), 1), unit, _natural(mark.args[0]), index[id(item)])
+
+    items.sort(key=key)
     for item in items:
         unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id")
         if unit:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harness.results import ResultsLog, TestCaseRecord
+from harness.results import ResultsLog
+from harness.results import TestCaseRecord as CaseRecord
 from harness.verdict import Evidence, Verdict
 
 
@@ -123,15 +124,15 @@ def session(log: ResultsLog, runner: str = "pytest", units: list[str] | None = N
 
 
 def record(tc: str, verdict: Verdict | str, reason: str = "", unit: str | None = None, minute: int = 1,
-           evidence: list[Evidence] | None = None, provision: str | None = None, **kw: Any) -> TestCaseRecord:
-    return TestCaseRecord(
+           evidence: list[Evidence] | None = None, provision: str | None = None, **kw: Any) -> CaseRecord:
+    return CaseRecord(
         test_case=tc, provision=provision or tc.rsplit("-", 1)[0], verdict=Verdict(verdict),
         reason=reason or f"{tc} {Verdict(verdict).value.lower()}", unit=unit, title=f"title of {tc}",
         evidence=evidence or [], started=stamp(minute), finished=stamp(minute, 30), duration_s=1.25,
         run_id="run-42", name=f"test_suites/test_x.py::test_{tc.replace('.', '_').replace('-', '_')}", **kw)
 
 
-def write_run(run_dir: Path, records: list[TestCaseRecord], *, applicability: dict[str, Any] | None = None,
+def write_run(run_dir: Path, records: list[CaseRecord], *, applicability: dict[str, Any] | None = None,
               units: list[str] | None = None) -> Path:
     """A one-writer run with the given records."""
     log = ResultsLog(run_dir, writer="pytest")
