@@ -56,6 +56,8 @@ class Attachment:
 
 @dataclass
 class TestCaseRecord:
+    __test__ = False  # not a pytest test class
+
     test_case: str  # TS 103 701 id, e.g. "5.1-1-2"
     provision: str  # EN 303 645 id, e.g. "5.1-1"
     verdict: Verdict
@@ -170,7 +172,7 @@ def read_records(run_dir: str | Path) -> Iterator[dict[str, Any]]:
     if not folder.is_dir():
         return
     for seg in sorted(folder.glob("segment-*.jsonl")):
-        with open(seg, encoding="utf-8") as fh:
+        with open(seg, encoding="utf-8", errors="replace") as fh:
             for line in fh:
                 if not line.endswith("\n"):
                     break  # torn last line of a killed writer
@@ -180,14 +182,14 @@ def read_records(run_dir: str | Path) -> Iterator[dict[str, Any]]:
                     continue
 
 
-def test_case_records(run_dir: str | Path) -> list[dict[str, Any]]:
+def case_records(run_dir: str | Path) -> list[dict[str, Any]]:
     return [r for r in read_records(run_dir) if r.get("record") == "test_case"]
 
 
 def latest_by_case(run_dir: str | Path) -> dict[tuple[str, str | None], dict[str, Any]]:
     """The newest record per (test case, unit): a rerun supersedes the earlier verdict."""
     latest: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for rec in sorted(test_case_records(run_dir), key=lambda r: r.get("finished", "")):
+    for rec in sorted(case_records(run_dir), key=lambda r: r.get("finished", "")):
         latest[(rec["test_case"], rec.get("unit"))] = rec
     return latest
 
@@ -219,7 +221,7 @@ class Observations:
         if not self.folder.is_dir():
             return out
         for path in sorted(self.folder.glob("*.jsonl")):
-            with open(path, encoding="utf-8") as fh:
+            with open(path, encoding="utf-8", errors="replace") as fh:
                 for line in fh:
                     if not line.endswith("\n"):
                         break

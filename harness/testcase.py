@@ -25,6 +25,8 @@ def provision_of(test_case: str) -> str:
 
 @dataclass
 class TestCaseContext:
+    __test__ = False  # not a pytest test class
+
     test_case: str
     unit: str | None
     title: str = ""

@@ -184,7 +184,7 @@ def _attachment_link(path: str, label: str, extra: str = "") -> str:
     href = safe_relative_link(path)
     if href is None:
         return f'<p>{_e(label)} <span class="muted">(path outside the run directory: {_e(path)})</span></p>'
-    return f'<p>&#128206; <a href="{_e(href)}">{_e(label)}</a> <span class="muted small">{extra}</span></p>'
+    return f'<p>file <a href="{_e(href)}">{_e(label)}</a> <span class="muted small">{extra}</span></p>'
 
 
 _RENDERERS = {
@@ -274,13 +274,15 @@ def _summary_section(model: ReportModel) -> str:
         cells = "".join(f"<td>{sum(1 for p in provs if p.verdict == v)}</td>" for v in VERDICT_ORDER)
         return f"<tr><th>{_e(label)}</th>{cells}<td>{len(provs)}</td></tr>"
 
-    mandatory = [p for p in model.provisions if p.mandatory is not False]
+    mandatory = [p for p in model.provisions if p.mandatory is True]
     recommended = [p for p in model.provisions if p.mandatory is False]
+    unknown = [p for p in model.provisions if p.mandatory is None]
     case_cells = "".join(f"<td>{model.case_counts.get(v, 0)}</td>" for v in VERDICT_ORDER)
     return ('<h2 id="summary">Summary</h2><table class="counts">'
             f"<tr><th></th>{head}<th>total</th></tr>"
             + row("Mandatory provisions (M, MC)", mandatory)
             + row("Recommendations (R, RC)", recommended)
+            + (row("Status unknown (counted as mandatory for the exit code)", unknown) if unknown else "")
             + row("All provisions", model.provisions)
             + f"<tr><th>Test cases &times; units</th>{case_cells}<td>{len(model.cases)}</td></tr></table>"
             '<p class="small muted">NOT ASSESSED: the harness has no record for it, so an assessor must '

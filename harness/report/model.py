@@ -237,6 +237,24 @@ def results_sha256(run_dir: str | Path) -> tuple[str, list[str], list[str]]:
     return h.hexdigest(), names, torn
 
 
+def _all_records(run_dir: Path, warnings: list[str]) -> list[Any]:
+    try:
+        return list(read_records(run_dir))
+    except UnicodeDecodeError:
+        # read_records decodes strictly; a writer killed inside a multi-byte character leaves
+        # bytes it cannot decode. Same rules (torn last line skipped), decoding with replacement.
+        warnings.append("a segment holds bytes that are not UTF-8; they are shown as \ufffd")
+    out: list[Any] = []
+    for seg in sorted((run_dir / "results").glob("segment-*.jsonl")):
+        # The last piece is empty, or the torn line of a killed writer: skipped either way.
+        for raw in seg.read_bytes().split(b"\n")[:-1]:
+            try:
+                out.append(json.loads(raw.decode("utf-8", errors="replace")))
+            except json.JSONDecodeError:
+                continue
+    return out
+
+
 def _load_default_catalogue(warnings: list[str]) -> Any:
     try:
         from harness.standard import load_catalogue
@@ -361,7 +379,7 @@ def _provision_verdict(prov: ProvisionResult, cases: list[CaseResult]) -> None:
     excused = prov.applicability == NOT_APPLICABLE_TEXT and verdict == Verdict.NOT_APPLICABLE.value
     if prov.missing and not excused and verdict in (Verdict.PASS.value, Verdict.NOT_APPLICABLE.value):
         verdict = NOT_ASSESSED
-        reasons = [f"no record for {', '.join(prov.missing)}; an assessor must judge it"] + reasons
+        reasons = [f"no record for {', '.join(prov.missing)}; an assessor must judge it"]
     prov.verdict = verdict
     prov.reasons = list(dict.fromkeys(reasons))
 
@@ -441,7 +459,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     sessions: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
     other = malformed = 0
-    for rec in read_records(run_dir):
+    for rec in _all_records(run_dir, warnings):
         kind = rec.get("record") if isinstance(rec, dict) else None
         if kind == "session":
             sessions.append(rec)
@@ -514,7 +532,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     info.record_counts = {
         "segments": len(info.segments),
         "sessions": len(sessions),
-        "test_case_records": len(records),
+        "case_records": len(records),
         "latest": len(cases),
         "superseded": len(records) - len(cases),
         "other_records": other,

@@ -258,3 +258,14 @@ def test_real_catalogue_if_present(tmp_path):
     assert psti(model, 3).outcome == PSTI_NO_ROUTE
     assert psti(model, 2).outcome in (PSTI_SUPPORTS, PSTI_CANNOT_YET)
     assert model.provision("9.9-1").group == OTHER_GROUP
+
+
+def test_torn_line_inside_a_multibyte_character(tmp_path):
+    run = write_run(tmp_path, [record("5.6-1-1", "PASS", "caf\u00e9")])
+    seg = next((run / "results").glob("segment-*.jsonl"))
+    with open(seg, "ab") as fh:
+        fh.write('{"record": "test_case", "reason": "caf\u00e9'.encode()[:-1])
+    model = build_report_model(run, fake_catalogue())
+    assert [c.reason for c in model.cases] == ["caf\u00e9"]
+    assert model.run.record_counts["torn_segments"] == 1
+    assert any("not UTF-8" in w for w in model.run.warnings)
