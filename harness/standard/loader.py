@@ -1,0 +1,363 @@
+"""Load one EN 303 645 edition from package data and cross-check every file it draws on.
+
+An edition is ``data/en303645-<edition>.yaml``; it names its assessment spec
+(``data/<assessment>.yaml`` + CSV of test cases) and its PSTI mapping (``data/<psti>.yaml``);
+``data/coverage.yaml`` says which test cases the harness automates. Any inconsistency is a
+``CatalogueError`` listing every problem, so a data typo fails the unit tests, not a run.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import io
+import re
+from collections.abc import Mapping
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from harness.standard.model import KINDS, Catalogue, Provision, PstiRequirement, TestCase
+
+DEFAULT_EDITION = "v2.1.1"
+EDITION_PREFIX = "en303645-"
+COVERAGE_FILE = "coverage.yaml"
+
+# Clause "4", "5.1", "5.0" (V3.1.3) or "6", a dash, a number, and the letter V3.1.3 uses to split.
+PROVISION_ID = re.compile(r"^(\d+(?:\.\d+)?)-\d+[A-Z]?$")
+STATUS_KEYS = {"mandatory", "conditional", "meaning"}
+PROVISION_KEYS = {"id", "status", "conditions", "summary"}
+
+
+class CatalogueError(ValueError):
+    """The catalogue data is missing or inconsistent; the message lists every problem found."""
+
+    def __init__(self, issues: list[str]) -> None:
+        self.issues = issues
+        super().__init__("; ".join(issues) if len(issues) == 1 else
+                         f"{len(issues)} problems in the catalogue data:\n  " + "\n  ".join(issues))
+
+
+def normalise_edition(edition: str) -> str:
+    """``"V2.1.1"``, ``"2.1.1"`` and ``"v2.1.1"`` all name edition ``"v2.1.1"``."""
+    text = str(edition).strip().lower()
+    return text if text.startswith("v") else f"v{text}"
+
+
+def available_editions() -> list[str]:
+    names = (p.name for p in _data().iterdir())
+    return sorted(n[len(EDITION_PREFIX):-len(".yaml")] for n in names
+                  if n.startswith(EDITION_PREFIX) and n.endswith(".yaml"))
+
+
+@functools.cache
+def _cached(edition: str) -> Catalogue:
+    return load(edition)
+
+
+def load_catalogue(edition: str = DEFAULT_EDITION) -> Catalogue:
+    """The catalogue of one edition, loaded once per process (treat it as read-only)."""
+    return _cached(normalise_edition(edition))
+
+
+def load(edition: str) -> Catalogue:
+    """Read and check an edition's data afresh (``load_catalogue`` is the cached entry point)."""
+    edition = normalise_edition(edition)
+    name = f"{EDITION_PREFIX}{edition}.yaml"
+    if not (_data() / name).is_file():
+        raise CatalogueError([f"no EN 303 645 edition {edition!r} in the catalogue "
+                              f"(available: {', '.join(available_editions()) or 'none'})"])
+    issues: list[str] = []
+    doc = _yaml(name)
+    if doc.get("edition") != edition:
+        issues.append(f"{name}: edition is {doc.get('edition')!r}, the file name says {edition!r}")
+
+    statuses = _statuses(name, doc.get("statuses"), issues)
+    conditions = _conditions(name, doc.get("conditions"), issues)
+    clauses = _clauses(name, doc.get("clauses"), issues)
+    provisions = _provisions(name, doc.get("provisions"), statuses, conditions, clauses, issues)
+
+    test_cases: dict[str, TestCase] = {}
+    ixit: dict[str, str] = {}
+    assessment_ref: str | None = None
+    if doc.get("assessment"):
+        assessment = str(doc["assessment"])
+        assessment_ref, ixit, test_cases = _assessment(assessment, edition, provisions, issues)
+        _apply_coverage(assessment, test_cases, issues)
+
+    psti: list[PstiRequirement] = []
+    if doc.get("psti"):
+        psti = _psti(str(doc["psti"]), edition, provisions, issues)
+
+    if issues:
+        raise CatalogueError(issues)
+
+    by_provision: dict[str, list[str]] = {pid: [] for pid in provisions}
+    for tc in test_cases.values():
+        by_provision[tc.provision].append(tc.id)
+    by_psti: dict[str, list[int]] = {pid: [] for pid in provisions}
+    for req in psti:
+        for pid in req.provisions:
+            by_psti[pid].append(req.number)
+    linked = {pid: Provision(id=p.id, clause=p.clause, status=p.status, conditions=p.conditions,
+                             summary=p.summary, mandatory=p.mandatory, conditional=p.conditional,
+                             test_cases=by_provision[pid], psti=by_psti[pid])
+              for pid, p in provisions.items()}
+    return Catalogue(edition=edition, title=_text(doc.get("title")), reference=_text(doc.get("reference")),
+                     conditions=conditions, clauses=clauses, provisions=linked, test_cases=test_cases,
+                     psti=psti, assessment=assessment_ref, ixit_documents=ixit)
+
+
+# --- files -----------------------------------------------------------------------------------
+
+def _data() -> Traversable:
+    return resources.files("harness.standard") / "data"
+
+
+def _read(name: str) -> str:
+    path = _data() / name
+    if not path.is_file():
+        raise CatalogueError([f"catalogue data file {name} is missing"])
+    return path.read_text(encoding="utf-8")
+
+
+def _yaml(name: str) -> dict[str, Any]:
+    try:
+        doc = yaml.safe_load(_read(name))
+    except yaml.YAMLError as exc:
+        raise CatalogueError([f"{name}: not valid YAML: {exc}"]) from None
+    if not isinstance(doc, dict):
+        raise CatalogueError([f"{name}: expected a mapping at the top level"])
+    return doc
+
+
+def _text(value: Any) -> str:
+    return " ".join(str(value).split()) if value is not None else ""
+
+
+# --- edition ---------------------------------------------------------------------------------
+
+def _statuses(name: str, raw: Any, issues: list[str]) -> dict[str, tuple[bool, bool]]:
+    out: dict[str, tuple[bool, bool]] = {}
+    if not isinstance(raw, dict) or not raw:
+        issues.append(f"{name}: statuses must map each status code to its properties")
+        return out
+    for code, props in raw.items():
+        if not isinstance(props, dict) or not isinstance(props.get("mandatory"), bool) \
+                or not isinstance(props.get("conditional"), bool):
+            issues.append(f"{name}: statuses.{code}: needs mandatory and conditional, each true or false")
+            continue
+        unknown = set(props) - STATUS_KEYS
+        if unknown:
+            # A property we have no rule for (e.g. feature-dependent) must not be silently ignored.
+            issues.append(f"{name}: statuses.{code}: no applicability rule for {sorted(unknown)}")
+            continue
+        out[str(code)] = (props["mandatory"], props["conditional"])
+    return out
+
+
+def _conditions(name: str, raw: Any, issues: list[str]) -> dict[int, str]:
+    if not isinstance(raw, dict) or not raw:
+        issues.append(f"{name}: conditions must map Table B.1 numbers to their text")
+        return {}
+    out: dict[int, str] = {}
+    for key, text in raw.items():
+        if not isinstance(key, int) or isinstance(key, bool) or not isinstance(text, str) or not text.strip():
+            issues.append(f"{name}: conditions.{key}: needs a number and a text")
+            continue
+        out[key] = text.strip()
+    return out
+
+
+def _clauses(name: str, raw: Any, issues: list[str]) -> dict[str, str]:
+    if not isinstance(raw, dict) or not raw:
+        issues.append(f"{name}: clauses must map clause ids to titles")
+        return {}
+    out: dict[str, str] = {}
+    for key, title in raw.items():
+        if not isinstance(key, str):
+            issues.append(f"{name}: clauses.{key}: quote the clause id (YAML reads 5.1 and 5.10 as one number)")
+        elif not isinstance(title, str) or not title.strip():
+            issues.append(f"{name}: clauses.{key}: needs a title")
+        else:
+            out[key] = title.strip()
+    return out
+
+
+def _provisions(name: str, raw: Any, statuses: dict[str, tuple[bool, bool]], conditions: dict[int, str],
+                clauses: dict[str, str], issues: list[str]) -> dict[str, Provision]:
+    out: dict[str, Provision] = {}
+    if not isinstance(raw, list) or not raw:
+        issues.append(f"{name}: provisions must be a list in document order")
+        return out
+    for i, entry in enumerate(raw):
+        where = f"{name}: provisions[{i}]"
+        if not isinstance(entry, dict):
+            issues.append(f"{where}: expected a mapping")
+            continue
+        pid = entry.get("id")
+        where = f"{name}: {pid}" if isinstance(pid, str) else where
+        match = PROVISION_ID.match(pid) if isinstance(pid, str) else None
+        if match is None:
+            issues.append(f"{where}: id {pid!r} is not a provision id like 5.1-1")
+            continue
+        if pid in out:
+            issues.append(f"{where}: listed twice")
+            continue
+        unknown = set(entry) - PROVISION_KEYS
+        if unknown:
+            issues.append(f"{where}: unknown keys {sorted(unknown)}")
+        clause = match.group(1)
+        if clause not in clauses:
+            issues.append(f"{where}: clause {clause} has no title in clauses")
+        # A bad entry is still registered, so that its test cases do not report knock-on errors.
+        status = entry.get("status")
+        known_status = status in statuses
+        if not known_status:
+            issues.append(f"{where}: status {status!r} is not one of {sorted(statuses)}")
+        mandatory, conditional = statuses.get(status, (False, False))
+        conds = entry.get("conditions") or []
+        if not isinstance(conds, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in conds):
+            issues.append(f"{where}: conditions must be a list of Table B.1 numbers")
+            conds = []
+        if known_status and conditional and not conds:
+            issues.append(f"{where}: status {status} needs the Table B.1 conditions it depends on")
+        if known_status and not conditional and conds:
+            issues.append(f"{where}: status {status} takes no conditions, got {conds}")
+        for c in conds:
+            if c not in conditions:
+                issues.append(f"{where}: condition {c} is not in Table B.1")
+        summary = entry.get("summary")
+        if not isinstance(summary, str) or not summary.strip():
+            issues.append(f"{where}: needs a summary")
+            summary = ""
+        out[pid] = Provision(id=pid, clause=clause, status=str(status), conditions=tuple(conds),
+                             summary=_text(summary), mandatory=mandatory, conditional=conditional)
+    return out
+
+
+# --- assessment (TS 103 701) -------------------------------------------------------------------
+
+def _assessment(assessment: str, edition: str, provisions: dict[str, Provision],
+                issues: list[str]) -> tuple[str, dict[str, str], dict[str, TestCase]]:
+    name = f"{assessment}.yaml"
+    doc = _yaml(name)
+    if doc.get("assessment") != assessment:
+        issues.append(f"{name}: assessment is {doc.get('assessment')!r}, the file name says {assessment!r}")
+    if doc.get("assesses") != edition:
+        issues.append(f"{name}: assesses edition {doc.get('assesses')!r}, not {edition!r}")
+    ixit = doc.get("ixit")
+    if not isinstance(ixit, dict) or not ixit:
+        issues.append(f"{name}: ixit must map IXIT document names to descriptions")
+        ixit = {}
+    ixit = {str(k): _text(v) for k, v in ixit.items()}
+    csv_name = doc.get("test_cases")
+    if not isinstance(csv_name, str):
+        issues.append(f"{name}: test_cases must name the CSV of test cases")
+        return _text(doc.get("reference")), ixit, {}
+    return _text(doc.get("reference")), ixit, _test_cases(csv_name, provisions, ixit, issues)
+
+
+def _test_cases(name: str, provisions: dict[str, Provision], ixit: dict[str, str],
+                issues: list[str]) -> dict[str, TestCase]:
+    out: dict[str, TestCase] = {}
+    rows = csv.DictReader(io.StringIO(_read(name)))
+    wanted = ["test_case", "provision", "kind", "units", "ixit"]
+    if rows.fieldnames != wanted:
+        issues.append(f"{name}: columns are {rows.fieldnames}, expected {wanted}")
+        return out
+    for line, row in enumerate(rows, start=2):
+        tid, pid, kind = row["test_case"], row["provision"], row["kind"]
+        where = f"{name}:{line}: {tid}"
+        if tid in out:
+            issues.append(f"{where}: listed twice")
+            continue
+        if pid not in provisions:
+            issues.append(f"{where}: provision {pid!r} is not in the edition")
+        if not re.fullmatch(re.escape(pid) + r"-\d+", tid or ""):
+            issues.append(f"{where}: id does not extend its provision {pid!r} with -N")
+        if kind not in KINDS:
+            issues.append(f"{where}: kind {kind!r} is not one of {list(KINDS)}")
+        try:
+            units = int(row["units"])
+        except (TypeError, ValueError):
+            units = 0
+        if units < 1:
+            issues.append(f"{where}: units must be a positive number, got {row['units']!r}")
+        refs = tuple((row["ixit"] or "").split())
+        for ref in refs:
+            if ref not in ixit:
+                issues.append(f"{where}: IXIT document {ref!r} is not listed")
+        out[tid] = TestCase(id=tid, provision=pid, kind=kind, units=units, ixit=refs)
+    return out
+
+
+def _apply_coverage(assessment: str, test_cases: dict[str, TestCase], issues: list[str]) -> None:
+    try:
+        docs = [d for d in yaml.safe_load_all(_read(COVERAGE_FILE)) if d is not None]
+    except yaml.YAMLError as exc:
+        issues.append(f"{COVERAGE_FILE}: not valid YAML: {exc}")
+        return
+    for doc in docs:
+        if not isinstance(doc, dict) or doc.get("assessment") != assessment:
+            continue  # coverage of another assessment spec
+        automated = doc.get("automated") or {}
+        if not isinstance(automated, dict):
+            issues.append(f"{COVERAGE_FILE}: automated must map test case ids to how they are automated")
+            continue
+        for tid, how in automated.items():
+            where = f"{COVERAGE_FILE}: {tid}"
+            if tid not in test_cases:
+                issues.append(f"{where}: no such test case in {assessment}")
+                continue
+            if not isinstance(how, Mapping) or not isinstance(how.get("suite"), str) \
+                    or not how["suite"].endswith(".py"):
+                issues.append(f"{where}: needs suite: <path of the pytest module>")
+                continue
+            kind = how.get("kind")
+            if kind not in KINDS:
+                issues.append(f"{where}: kind {kind!r} is not one of {list(KINDS)}")
+                continue
+            tc = test_cases[tid]
+            test_cases[tid] = TestCase(id=tc.id, provision=tc.provision, kind=tc.kind, units=tc.units,
+                                       ixit=tc.ixit, automated=True, automated_by=how["suite"],
+                                       automated_kind=kind)
+
+
+# --- PSTI ------------------------------------------------------------------------------------
+
+def _psti(psti: str, edition: str, provisions: dict[str, Provision], issues: list[str]) -> list[PstiRequirement]:
+    name = f"{psti}.yaml"
+    doc = _yaml(name)
+    if doc.get("edition") != edition:
+        issues.append(f"{name}: maps onto edition {doc.get('edition')!r}, not {edition!r}")
+    raw = doc.get("requirements")
+    if not isinstance(raw, list) or not raw:
+        issues.append(f"{name}: requirements must be a list")
+        return []
+    out: list[PstiRequirement] = []
+    seen: set[int] = set()
+    for i, entry in enumerate(raw):
+        where = f"{name}: requirements[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("number"), int) \
+                or not isinstance(entry.get("title"), str) or not isinstance(entry.get("deemed_compliance"), bool):
+            issues.append(f"{where}: needs number, title and deemed_compliance (true or false)")
+            continue
+        number = entry["number"]
+        if number in seen:
+            issues.append(f"{where}: requirement {number} listed twice")
+        seen.add(number)
+        mapped = entry.get("provisions") or []
+        if not isinstance(mapped, list):
+            issues.append(f"{where}: provisions must be a list of provision ids")
+            mapped = []
+        for pid in mapped:
+            if pid not in provisions:
+                issues.append(f"{where}: provision {pid!r} is not in the edition")
+        if entry["deemed_compliance"] and not mapped:
+            issues.append(f"{where}: a deemed-compliance route needs the provisions it rests on")
+        out.append(PstiRequirement(number=number, title=entry["title"].strip(), provisions=[str(p) for p in mapped],
+                                   deemed_compliance=entry["deemed_compliance"], note=_text(entry.get("note"))))
+    return out

@@ -1,0 +1,98 @@
+"""The catalogue's value types: one EN 303 645 edition with its provisions, test cases and PSTI map.
+
+Instances come from ``harness.standard.load_catalogue`` and are shared (cached), so treat them as
+read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+KINDS = ("conceptual", "functional", "conceptual+functional")
+
+
+@dataclass(frozen=True)
+class Provision:
+    id: str
+    clause: str
+    status: str  # "M", "R", "MC", "RC"
+    conditions: tuple[int, ...]
+    summary: str
+    mandatory: bool  # M or MC
+    conditional: bool  # MC or RC
+    test_cases: list[str] = field(default_factory=list)
+    psti: list[int] = field(default_factory=list)
+
+    @property
+    def status_text(self) -> str:
+        """The status as Table B.1 prints it, e.g. ``MC(11,12)``."""
+        if not self.conditions:
+            return self.status
+        return f"{self.status}({','.join(str(c) for c in self.conditions)})"
+
+
+@dataclass(frozen=True)
+class TestCase:
+    __test__ = False  # not a pytest class, whatever the importing module is called
+
+    id: str
+    provision: str
+    kind: str  # one of KINDS
+    units: int
+    ixit: tuple[str, ...]
+    automated: bool = False
+    automated_by: str | None = None  # the suite module that runs it
+    automated_kind: str | None = None  # what that automation exercises (coverage.yaml `kind`)
+
+
+@dataclass(frozen=True)
+class PstiRequirement:
+    number: int
+    title: str
+    provisions: list[str]
+    deemed_compliance: bool
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Applicability:
+    applicable: bool
+    reason: str
+    support: str | None = None  # the ICS answer for the provision ("Y", "N", "N/A"), if any
+    unanswered: tuple[int, ...] = ()  # listed conditions the ICS leaves open (applicable until answered)
+
+
+@dataclass
+class Catalogue:
+    edition: str
+    title: str
+    reference: str
+    conditions: dict[int, str]
+    clauses: dict[str, str]
+    provisions: dict[str, Provision]
+    test_cases: dict[str, TestCase]
+    psti: list[PstiRequirement]
+    assessment: str | None = None  # e.g. "ETSI TS 103 701 V1.1.1 (2021-08)"
+    ixit_documents: dict[str, str] = field(default_factory=dict)
+
+    def applicability(self, provision_id: str, ics: Any) -> Applicability:
+        """Whether ``provision_id`` applies to the product an ICS describes (Table B.1 rules)."""
+        from harness.standard.applicability import decide
+
+        prov = self.provisions.get(provision_id)
+        if prov is None:
+            raise KeyError(f"EN 303 645 {self.edition} has no provision {provision_id!r}")
+        return decide(prov, self.conditions, ics)
+
+    def coverage_table(self) -> list[dict[str, Any]]:
+        """One row per test case, in document order: what the harness automates and what it does not."""
+        return [
+            {"id": tc.id, "provision": tc.provision, "status": self.provisions[tc.provision].status,
+             "kind": tc.kind, "automated": tc.automated, "automated_by": tc.automated_by}
+            for tc in self.test_cases.values()
+        ]
+
+    @property
+    def automated(self) -> list[TestCase]:
+        return [tc for tc in self.test_cases.values() if tc.automated]
