@@ -15,16 +15,18 @@ import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from harness.device import Device
 from harness.profile import ConfigError, open_bench
 from harness.profile.resolve import Bench
 from harness.results import Observations, ResultsLog
 from harness.testcase import Inconclusive, TestCaseContext
 from harness.verdict import CheckResult, LabFault, Verdict
+
+if TYPE_CHECKING:
+    from harness.device import Device
 
 _STATE = pytest.StashKey[dict[str, Any]]()
 _TC = pytest.StashKey[TestCaseContext]()
@@ -274,6 +276,8 @@ def _write(ctx: TestCaseContext, log: ResultsLog, run_dir: Path, verdict: Verdic
 def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, Device], run_dir: Path,
            pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Device:
     """The unit under test, brought into the state the test case declares (``state=``)."""
+    from harness.device import Device  # imported late: the plugin loads in every pytest run
+
     dev = _devices.get(unit_id)
     if dev is None:
         dev = Device(bench, unit_id, transcript_dir=run_dir / "transcripts",
