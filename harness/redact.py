@@ -23,6 +23,7 @@ class Redactor:
         self._declassified: set[str] = set()
         self._lock = threading.Lock()
         self._pattern: re.Pattern[str] | None = None
+        self._none_live = False
 
     def add(self, value: str, name: str = "secret") -> None:
         if not value:
@@ -31,22 +32,27 @@ class Redactor:
             if value not in self._secrets:
                 self._secrets[value] = name
                 self._pattern = None
+                self._none_live = False
 
     def declassify(self, value: str) -> None:
         """A credential the device accepted from a public dictionary is a finding, not a secret."""
         with self._lock:
             self._declassified.add(value)
             self._pattern = None
+            self._none_live = False
 
     def secrets(self) -> list[str]:
         with self._lock:
             return [v for v in self._secrets if v not in self._declassified]
 
     def _compiled(self) -> re.Pattern[str] | None:
+        if self._none_live:
+            return None  # the common case on a flood with no secrets: no lock, no rebuild
         with self._lock:
             if self._pattern is None:
                 live = [v for v in self._secrets if v not in self._declassified]
                 if not live:
+                    self._none_live = True
                     return None
                 # Longest first so that a secret containing another is masked whole.
                 parts = []

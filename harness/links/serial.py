@@ -64,6 +64,7 @@ class SerialLink:
                 pass
             self._port = None
             self.transcript.note("closed")
+            self.transcript.close()
 
     def __enter__(self) -> SerialLink:
         return self.open()
@@ -92,12 +93,14 @@ class SerialLink:
     def _read_some(self, deadline: float) -> bool:
         port = self.port
         try:
-            port.timeout = max(0.0, min(_READ_SLICE, deadline - time.monotonic()))
-            data = port.read(1)
-            if data:
-                waiting = port.in_waiting
-                if waiting:
-                    data += port.read(waiting)
+            waiting = port.in_waiting
+            if waiting:
+                data = port.read(waiting)
+            else:
+                wait = round(max(0.0, min(_READ_SLICE, deadline - time.monotonic())), 2)
+                if port.timeout != wait:  # pyserial reconfigures the port on every assignment
+                    port.timeout = wait
+                data = port.read(1)
         except (serial.SerialException, OSError) as exc:
             raise LinkError(f"console {self.name}: read failed: {exc}") from exc
         if not data:

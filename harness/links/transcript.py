@@ -37,14 +37,17 @@ class Transcript:
         self._fh.write(f"{t - self._t0:10.3f} {direction} {self.redactor.redact(text)}\n")
 
     def received(self, text: str) -> None:
+        # One redact and one write per chunk (not per line): a console flood is ~10^5 lines/s.
         now = time.monotonic()
         with self._lock:
             if not self._partial:
                 self._partial_t = now
-            self._partial += text
-            while "\n" in self._partial:
-                line, self._partial = self._partial.split("\n", 1)
-                self._emit(self._partial_t, "<", line)
+            buf = self._partial + text
+            head, sep, self._partial = buf.rpartition("\n")
+            if sep:
+                stamp = f"{self._partial_t - self._t0:10.3f} < "
+                body = self.redactor.redact(head).replace("\n", "\n" + stamp)
+                self._fh.write(stamp + body + "\n")
                 self._partial_t = now
             if len(self._partial) > _MAX_LINE:
                 self._emit(self._partial_t, "<", self._partial + " [line continues]")
