@@ -99,10 +99,10 @@ class Unit:
     def boot(self) -> None:
         self.mode = "booting"
         self.delay(2.0)
+        self.mode = "login"  # before the prompt is written: a client answers the prompt at once
         self.out("SimIoT bootloader v2.1\r\n[    0.000000] Linux version 5.15.0-simiot\r\n"
                  "[    1.204512] eth0: link up\r\n"
                  f"{MODEL} firmware {FIRMWARE} (serial {self.spec.serial})\r\n\r\nsimiot login: ")
-        self.mode = "login"
 
     # -- input ---------------------------------------------------------------------------------
     def feed(self, data: bytes) -> None:

@@ -1,0 +1,93 @@
+"""Defect × test-case matrix: every persona and single-defect switch against the real suites, on
+the simulator over real ptys, with the exact verdict of every test case asserted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.results import latest_by_case
+from harness.simctl import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+UNITS = ("U1", "U2", "U3")
+PER_UNIT = ("5.1-1-2", "5.1-4-2", "5.11-1-2")
+PROFILE_LEVEL = ("4-1-1", "5.1-2-1", "5.2-1-1", "5.2-1-2", "5.3-13-1", "5.3-13-2")
+
+
+def verdicts(**over: str) -> dict[tuple[str, str | None], str]:
+    """All PASS, then overrides: key '5_1_1_2' sets all units, '5_1_1_2__U1' one unit."""
+    out: dict[tuple[str, str | None], str] = {}
+    for tc in PER_UNIT:
+        for u in UNITS:
+            out[(tc, u)] = "PASS"
+    for tc in PROFILE_LEVEL:
+        out[(tc, None)] = "PASS"
+    out[("5.1-2-2", "*")] = "PASS"
+    for key, verdict in over.items():
+        tc, _, unit = key.partition("__")
+        tc = tc.replace("_", ".", 1).replace("_", "-")
+        if tc.startswith("4."):
+            tc = tc.replace(".", "-", 1)
+        targets = [k for k in out if k[0] == tc and (not unit or k[1] == unit)]
+        assert targets, key
+        for k in targets:
+            out[k] = verdict
+    return out
+
+
+FAIL_5_1_2 = {"5_1_2_1": "FAIL", "5_1_2_2": "FAIL"}
+SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str | None], str]]] = {
+    "compliant": ("compliant", [], verdicts()),
+    "noisy_console": ("compliant", ["noisy_console"], verdicts()),
+    "legacy": ("legacy", [], verdicts(**{"5_1_1_2": "FAIL", **FAIL_5_1_2, "5_11_1_2": "FAIL", "5_2_1_1": "FAIL",
+                                         "5_2_1_2": "FAIL", "5_3_13_1": "FAIL", "5_3_13_2": "FAIL"})),
+    "universal_default_password": ("compliant", ["universal_default_password"], verdicts(**{"5_1_1_2": "FAIL", **FAIL_5_1_2})),
+    "reset_restores_universal_default": ("compliant", ["reset_restores_universal_default"],
+                                         verdicts(**{"5_1_1_2": "FAIL", "5_11_1_2": "INCONCLUSIVE", "5_1_2_2": "INCONCLUSIVE"})),
+    "reset_keeps_user_data": ("compliant", ["reset_keeps_user_data"], verdicts(**{"5_11_1_2": "FAIL"})),
+    "sequential_label_passwords": ("compliant", ["sequential_label_passwords"], verdicts(**FAIL_5_1_2)),
+    "mac_derived_passwords": ("compliant", ["mac_derived_passwords"], verdicts(**FAIL_5_1_2)),
+    "serial_derived_passwords": ("compliant", ["serial_derived_passwords"], verdicts(**FAIL_5_1_2)),
+    "dictionary_label_passwords": ("compliant", ["dictionary_label_passwords"], verdicts(**FAIL_5_1_2)),
+    "low_entropy_passwords": ("compliant", ["low_entropy_passwords"], verdicts(**FAIL_5_1_2)),
+    "accepts_any_password": ("compliant", ["accepts_any_password"], verdicts(**{"5_1_1_2": "FAIL", "5_1_4_2": "FAIL"})),
+    "silent_rejection": ("compliant", ["silent_rejection"], verdicts(**{"5_1_1_2": "INCONCLUSIVE", "5_1_4_2": "INCONCLUSIVE"})),
+    "password_change_ignored": ("compliant", ["password_change_ignored"], verdicts(**{"5_1_4_2": "FAIL"})),
+    "console_hangs_after_logins": ("compliant", ["console_hangs_after_logins=5"],
+                                   verdicts(**{"5_1_1_2": "INCONCLUSIVE", "5_1_4_2": "INCONCLUSIVE", "5_11_1_2": "INCONCLUSIVE"})),
+    "no_security_txt": ("compliant", ["no_security_txt"], verdicts(**{"5_2_1_2": "FAIL"})),
+    "security_txt_no_contact": ("compliant", ["security_txt_no_contact"], verdicts(**{"5_2_1_2": "FAIL"})),
+    "security_txt_expired": ("compliant", ["security_txt_expired"], verdicts(**{"5_2_1_2": "FAIL"})),
+    "policy_no_timelines": ("compliant", ["policy_no_timelines"], verdicts(**{"5_2_1_2": "FAIL"})),
+    "support_period_no_end_date": ("compliant", ["support_period_no_end_date"], verdicts(**{"5_3_13_2": "FAIL"})),
+}
+
+
+def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None = None) -> dict:
+    parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
+    sim = SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0)
+    sim.start()
+    try:
+        run_dir = tmp / "run"
+        cmd = [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+               "--rootdir", str(ROOT), "--profile", str(profile or ROOT / "device_profiles" / f"sim-{persona}.yaml"),
+               "--lab", str(sim.lab_path), "--run-dir", str(run_dir)]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+        return latest_by_case(run_dir)
+    finally:
+        sim.stop()
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_matrix(scenario: str, tmp_path: Path) -> None:
+    persona, defects, expected = SCENARIOS[scenario]
+    got = run_suites(persona, defects, tmp_path)
+    actual = {k: r["verdict"] for k, r in got.items()}
+    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:200])
+            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    assert not diff, diff
