@@ -290,8 +290,9 @@ def _derived_match(p: str, f: UnitFacts) -> dict[str, str] | None:
                 h = hashlib.new(algo, data).hexdigest()
                 hit = _contained_affix(p, h)
                 if hit:
+                    equal = p == h[:len(p)] or p == h[-len(p):]
                     return {"source": kind, "transform": f"{hit} of unkeyed {algo} hex of the {how} {kind}",
-                            "match": "equal" if len(p) == int(hit.split()[1]) else "contains"}
+                            "match": "equal" if equal else "contains"}
     return None
 
 

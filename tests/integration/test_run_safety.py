@@ -1,0 +1,84 @@
+"""A killed run keeps its finished records; secrets never reach the run directory; lab faults are
+INCONCLUSIVE; the CLI's exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from harness.report import build_reports
+from harness.results import case_records
+from harness.simctl import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "device_profiles" / "sim-compliant.yaml"
+
+
+def _pytest(sim: SimulatorProcess, run_dir: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+            "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(sim.lab_path), "--run-dir", str(run_dir), *extra]
+
+
+def test_sigkill_keeps_finished_records_and_report_builds(tmp_path: Path) -> None:
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.2) as sim:
+        run_dir = tmp_path / "run"
+        proc = subprocess.Popen(_pytest(sim, run_dir), cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while len(case_records(run_dir)) < 3 and time.monotonic() < deadline and proc.poll() is None:
+            try:
+                proc.wait(0.05)
+            except subprocess.TimeoutExpired:
+                pass
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    n = len(case_records(run_dir))
+    assert n >= 3
+    lines = sum(1 for seg in (run_dir / "results").glob("*.jsonl") for line in seg.read_text().splitlines()
+                if '"record": "test_case"' in line)
+    assert lines == n  # every finished record is complete on disk
+    paths = build_reports(run_dir, allure=False)
+    assert Path(paths.html).exists()
+
+
+def test_no_secret_in_run_directory(tmp_path: Path) -> None:
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+        secrets = json.loads((sim.run_dir / "secrets.json").read_text()).values()
+        run_dir = tmp_path / "run"
+        subprocess.run(_pytest(sim, run_dir, "--alluredir", str(run_dir / "allure-results")), cwd=ROOT,
+                       capture_output=True, timeout=600)
+    build_reports(run_dir, allure=False)
+    files = [p for p in run_dir.rglob("*") if p.is_file()]
+    assert len(files) > 10
+    for path in files:
+        data = path.read_bytes()
+        for secret in secrets:
+            assert secret.encode() not in data, f"{secret[:2]}… found in {path}"
+
+
+def test_dead_console_is_inconclusive_not_fail(tmp_path: Path) -> None:
+    sim = SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0).start()
+    lab = sim.lab_path
+    runtime = (sim.run_dir / "runtime.json").read_text()
+    sim.stop()  # the ptys are gone: a lab fault
+    (sim.run_dir / "runtime.json").write_text(runtime)  # as a stale bench file would still say
+    run_dir = tmp_path / "run"
+    cmd = [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+           "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(lab), "--run-dir", str(run_dir),
+           "-k", "5_1_1_2 or 5_11"]
+    subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300)
+    records = case_records(run_dir)
+    verdicts = {r["verdict"] for r in records}
+    assert records and verdicts <= {"INCONCLUSIVE"}, verdicts
+
+
+def test_cli_exit_codes(tmp_path: Path) -> None:
+    out = subprocess.run([sys.executable, "-m", "harness.cli", "demo", "--out", str(tmp_path / "demo"),
+                          "--sim-dir", str(tmp_path / "sim"), "--time-scale", "0", "--no-allure", "--quiet"],
+                         cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "compliant  exit 0" in out.stdout and "legacy     exit 1" in out.stdout
