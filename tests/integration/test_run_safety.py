@@ -82,3 +82,18 @@ def test_cli_exit_codes(tmp_path: Path) -> None:
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "compliant  exit 0" in out.stdout and "legacy     exit 1" in out.stdout
+
+
+def test_rerun_inconclusive_supersedes(tmp_path: Path) -> None:
+    from harness.results import latest_by_case
+
+    with SimulatorProcess("compliant", tmp_path / "sim", defects={"silent_rejection": None}, time_scale=0.0) as sim:
+        base = [sys.executable, "-m", "harness.cli", "run", str(PROFILE), "--lab", str(sim.lab_path),
+                "--run-dir", str(tmp_path / "run"), "--no-allure", "--quiet", "--unit", "U1"]
+        first = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        before = len(case_records(tmp_path / "run"))
+        again = subprocess.run(base + ["--rerun", "inconclusive"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert first.returncode == 3 and again.returncode == 3, again.stdout[-1000:]
+    rerun = len(case_records(tmp_path / "run")) - before
+    inconclusive = [k for k, r in latest_by_case(tmp_path / "run").items() if r["verdict"] == "INCONCLUSIVE"]
+    assert rerun == len(inconclusive) > 0  # exactly the INCONCLUSIVE cases ran again
