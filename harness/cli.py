@@ -278,7 +278,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--automated", action="store_true", help="only test cases the harness automates")
     c.set_defaults(func=cmd_catalogue)
 
-    sm = sub.add_parser("sim", help="run the reference simulator (see `harness sim -- --help`)", add_help=False)
+    sm = sub.add_parser("sim", help="run the reference simulator (see `harness sim --help`)", add_help=False)
     sm.add_argument("sim_args", nargs=argparse.REMAINDER)
     sm.set_defaults(func=cmd_sim)
 
@@ -318,6 +318,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["sim"]:
+        # The simulator owns its options (--persona, --defect …); argparse sub-parsers would
+        # take them for ours.
+        from harness.sim import main as sim_main
+        return sim_main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

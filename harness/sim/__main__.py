@@ -1,5 +1,5 @@
 import sys
 
-from harness.sim import main
+from harness.sim.cli import main
 
 sys.exit(main())

@@ -1,0 +1,160 @@
+"""Personas and defect switches as data: a persona is a baseline `Behaviour`, a defect overrides
+exactly one of its fields. Behaviour modules read `Behaviour`, never defect names."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+MANUFACTURER = "SimIoT Ltd"
+MODEL = "SimIoT Hub H1"
+HARDWARE = "rev B"
+FIRMWARE = "1.4.2"
+ADMIN_USER = "admin"
+MAX_UNITS = 9  # serial SIM-X-000<n> and MAC ...:3<n> have one digit for the unit
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """Everything a persona or defect can change. One field per observable behaviour."""
+
+    label_scheme: str  # see harness.sim.passwords.SCHEMES
+    reset_password: str  # "label" (the unit's own) or "admin"
+    reset_wipes_user_data: bool
+    accepts_any_password: bool = False
+    announces_rejection: bool = True
+    applies_password_change: bool = True
+    hang_after_logins: int | None = None
+    noisy_console: bool = False
+    security_txt: str = "valid"  # valid | absent | no_contact | expired
+    policy_timelines: bool = True
+    support_end_date: bool = True
+
+
+@dataclass(frozen=True)
+class UnitIdentity:
+    uid: str  # U1..Un
+    index: int  # 1..n
+    serial: str
+    mac: str
+
+
+@dataclass(frozen=True)
+class Persona:
+    name: str
+    letter: str  # in the serial number: SIM-<letter>-0001
+    summary: str
+    behaviour: Behaviour
+
+    def unit(self, index: int) -> UnitIdentity:
+        return UnitIdentity(f"U{index}", index, f"SIM-{self.letter}-{index:04d}", f"02:53:49:A1:7C:3{index}")
+
+
+PERSONAS: dict[str, Persona] = {p.name: p for p in (
+    Persona("compliant", "C", "random per-unit label passwords, reset wipes user data, RFC 9116 security.txt, "
+            "policy with timelines, support period with an end date",
+            Behaviour(label_scheme="random", reset_password="label", reset_wipes_user_data=True)),
+    Persona("legacy", "L", "admin/admin on every unit, user data survives reset, no security.txt, "
+            "support page without an end date",
+            Behaviour(label_scheme="admin", reset_password="label", reset_wipes_user_data=False,
+                      security_txt="absent", support_end_date=False)),
+)}
+
+
+@dataclass(frozen=True)
+class Defect:
+    name: str
+    summary: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+    value_field: str | None = None  # the field NAME=VALUE sets (an integer >= 1)
+    default_value: int | None = None
+
+    def apply(self, behaviour: Behaviour, value: int | None) -> Behaviour:
+        changes = dict(self.overrides)
+        if self.value_field:
+            changes[self.value_field] = value
+        return dataclasses.replace(behaviour, **changes)
+
+    @property
+    def fields(self) -> set[str]:
+        return set(self.overrides) | ({self.value_field} if self.value_field else set())
+
+
+DEFECTS: dict[str, Defect] = {d.name: d for d in (
+    Defect("universal_default_password", "every unit's label password is the same string 'Welcome2SimIoT'",
+           {"label_scheme": "universal"}),
+    Defect("reset_restores_universal_default", "after a factory reset the password is 'admin'",
+           {"reset_password": "admin"}),
+    Defect("reset_keeps_user_data", "a factory reset leaves the Wi-Fi credentials in place",
+           {"reset_wipes_user_data": False}),
+    Defect("sequential_label_passwords", "label passwords simpw-100041, simpw-100042, ... by unit",
+           {"label_scheme": "sequential"}),
+    Defect("mac_derived_passwords", "label password = last 8 hex digits of the MAC (upper case)",
+           {"label_scheme": "mac"}),
+    Defect("serial_derived_passwords", "label password = first 10 hex chars of sha256(serial)",
+           {"label_scheme": "serial"}),
+    Defect("dictionary_label_passwords", "label passwords are common words (sunshine, princess, ...)",
+           {"label_scheme": "dictionary"}),
+    Defect("low_entropy_passwords", "label passwords are random 4-digit PINs",
+           {"label_scheme": "pin"}),
+    Defect("accepts_any_password", "any password logs in as admin",
+           {"accepts_any_password": True}),
+    Defect("silent_rejection", "a wrong password prints no refusal; the login prompt comes back after the delay",
+           {"announces_rejection": False}),
+    Defect("password_change_ignored", "passwd reports success but the password does not change",
+           {"applies_password_change": False}),
+    Defect("console_hangs_after_logins", "=N (default 5): after N login attempts the console ignores input "
+           "until the simulator restarts", value_field="hang_after_logins", default_value=5),
+    Defect("noisy_console", "ANSI colour, mixed line endings, kernel log lines (robustness switch: verdicts "
+           "must not change)", {"noisy_console": True}),
+    Defect("no_security_txt", "no /.well-known/security.txt (404)", {"security_txt": "absent"}),
+    Defect("security_txt_no_contact", "security.txt without a Contact field", {"security_txt": "no_contact"}),
+    Defect("security_txt_expired", "security.txt whose Expires is in the past", {"security_txt": "expired"}),
+    Defect("policy_no_timelines", "the policy page omits the acknowledgement and status-update timelines",
+           {"policy_timelines": False}),
+    Defect("support_period_no_end_date", "the support page states no end date", {"support_end_date": False}),
+)}
+
+
+class CatalogError(ValueError):
+    """A persona or defect switch the simulator cannot honour (exit status 2)."""
+
+
+def parse_defects(items: list[str]) -> dict[str, int | None]:
+    """`NAME` or `NAME=VALUE` items -> {name: effective value (None for plain switches)}."""
+    out: dict[str, int | None] = {}
+    owner: dict[str, str] = {}
+    for item in items:
+        name, sep, raw = item.partition("=")
+        defect = DEFECTS.get(name)
+        if defect is None:
+            raise CatalogError(f"unknown defect {name!r}; known: {', '.join(DEFECTS)} (see --list-defects)")
+        if defect.value_field is None:
+            if sep:
+                raise CatalogError(f"defect {name!r} takes no value (got {item!r})")
+            value = None
+        elif not sep:
+            value = defect.default_value
+        else:
+            try:
+                value = int(raw)
+            except ValueError:
+                raise CatalogError(f"defect {name!r} needs an integer value, got {raw!r}") from None
+            if value < 1:
+                raise CatalogError(f"defect {name!r} needs a value >= 1, got {value}")
+        for f in defect.fields:
+            if owner.get(f, name) != name:
+                raise CatalogError(f"defects {owner[f]!r} and {name!r} both change {f!r}; give one of them")
+            owner[f] = name
+        out[name] = value
+    return out
+
+
+def behaviour_for(persona: str, defects: dict[str, int | None]) -> Behaviour:
+    if persona not in PERSONAS:
+        raise CatalogError(f"unknown persona {persona!r}; known: {', '.join(PERSONAS)}")
+    behaviour = PERSONAS[persona].behaviour
+    for name, value in defects.items():
+        behaviour = DEFECTS[name].apply(behaviour, value)
+    return behaviour

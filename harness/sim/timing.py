@@ -1,0 +1,18 @@
+"""The device's own delays, all multiplied by --time-scale (0 = instant, 1 = realistic)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Delays:
+    scale: float = 1.0
+    boot: float = 2.0
+    reset_erase: float = 1.0
+    failed_login: float = 0.3
+
+    async def sleep(self, seconds: float) -> None:
+        # Still yields at scale 0, so a delay is always a scheduling point.
+        await asyncio.sleep(max(0.0, seconds * self.scale))  # sleep-ok: device delay
