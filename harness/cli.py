@@ -179,14 +179,16 @@ def _run_parallel(args: argparse.Namespace, bench: object, run_dir: Path, extra:
     env = dict(os.environ)
     env.pop("HARNESS_RUN_DIR", None)
     procs = []
+    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
     for unit in units:
         sub = argparse.Namespace(**{**vars(args), "unit": [unit]})
         cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "unit", "-q"])
-        log = open(run_dir.parent / f".{run_dir.name}-{unit}.log", "wb") if run_dir.parent.exists() else None
-        procs.append((unit, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=_rootdir(args))))
+        with open(run_dir / "logs" / f"pytest-{unit}.log", "wb") as log:
+            procs.append((unit, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                                 cwd=_rootdir(args))))
     for unit, proc in procs:
         code = proc.wait()
-        print(f"unit {unit}: pytest exit code {code}")
+        print(f"unit {unit}: pytest exit code {code} (log: {run_dir / 'logs' / f'pytest-{unit}.log'})")
     sub = argparse.Namespace(**{**vars(args), "unit": units})
     cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "profile", "--scope", "cross_unit"])
     return subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args)).returncode

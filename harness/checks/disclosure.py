@@ -127,6 +127,10 @@ def judge_policy_published(fetched: list[FetchedDocument], declared: dict[str, A
         if doc.error:
             parts.append(CheckResult.inconclusive(f"{doc.url}: not fetched ({doc.error})"))
             continue
+        if doc.status is None or doc.status >= 500 or doc.status in (408, 429) or 300 <= doc.status < 400:
+            # A server error, throttling or redirect says nothing about what is published.
+            parts.append(CheckResult.inconclusive(f"{doc.url}: could not be judged (HTTP {doc.status})"))
+            continue
         if doc.status in (401, 403):
             parts.append(CheckResult.failed(f"{doc.url}: needs an account (HTTP {doc.status})"))
             continue

@@ -49,6 +49,8 @@ def judge_support_declared(user_info: dict[str, Any]) -> CheckResult:
 def judge_support_published(doc: FetchedDocument, declared_until: date | None) -> CheckResult:
     if doc.error:
         return CheckResult.inconclusive(f"{doc.url}: not fetched ({doc.error})")
+    if doc.status is None or doc.status >= 500 or doc.status in (408, 429) or 300 <= doc.status < 400:
+        return CheckResult.inconclusive(f"{doc.url}: could not be judged (HTTP {doc.status})")
     if doc.status in (401, 403) or doc.authenticated:
         return CheckResult.failed(f"{doc.url}: needs registration or an account (HTTP {doc.status})")
     if doc.status != 200:

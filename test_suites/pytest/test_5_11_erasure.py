@@ -5,10 +5,11 @@ from __future__ import annotations
 import secrets
 
 import pytest
-from harness.checks.erasure import judge_user_data_erasure
 
+from harness.checks.erasure import judge_user_data_erasure
 from harness.device import Device
 from harness.pytest_plugin import conclude
+from harness.redact import REDACTOR
 from harness.testcase import TestCaseContext
 from harness.verdict import CheckResult, Evidence
 
@@ -21,6 +22,7 @@ def test_5_11_1_2_factory_reset_erases_user_data(tc: TestCaseContext, device: De
     procedure = next((f.procedure for f in functions if f.procedure), None) or "factory_reset"
     tc.add(Evidence("table", "IXIT 25-DelFunc", [f.model_dump() for f in functions]))
     planted = {"ssid": f"harness-{secrets.token_hex(4)}", "psk": secrets.token_urlsafe(12)}
+    REDACTOR.add(planted["psk"], "planted Wi-Fi key")  # consoles echo the command that sets it
     set_result = device.run("set_user_data", **planted)
     device.mark_changed(user_data=set_result.ok)
     before = device.run("read_user_data")

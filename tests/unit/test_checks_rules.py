@@ -152,3 +152,12 @@ def test_support_period() -> None:
     assert judge_support_published(doc("u", "", None, "timeout"), None).verdict == Verdict.INCONCLUSIVE
     assert judge_support_declared({"support_period": {"until": "2030-12-31", "published_at": "u"}}).verdict == Verdict.PASS
     assert judge_support_declared({"support_period": {"published_at": "u"}}).verdict == Verdict.FAIL
+
+
+def test_server_errors_are_not_judged_as_unpublished() -> None:
+    url = "https://h/.well-known/security.txt"
+    for status in (500, 503, 429, 302):
+        assert judge_policy_published([doc(url, "", status)], {}, now=NOW).verdict == Verdict.INCONCLUSIVE
+        assert judge_support_published(doc("u", "", status), None).verdict == Verdict.INCONCLUSIVE
+    assert judge_policy_published([doc(url, "", 404)], {}, now=NOW).verdict == Verdict.FAIL
+    assert judge_support_published(doc("u", "", 404), None).verdict == Verdict.FAIL
