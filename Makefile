@@ -5,9 +5,22 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 ALLURE_NPM := allure@3.18.0
 
-.PHONY: install demo test lint bench docs schema clean
+.PHONY: install system-deps demo test lint bench docs schema clean
 
-install: $(VENV)/.installed
+# Debian packages the harness drives for real: Mosquitto (lab broker), iproute2 (bench network
+# namespaces), nmap (only for bench/ comparisons). Installed when missing and we are root.
+SYSTEM_DEPS := mosquitto:/usr/sbin/mosquitto iproute2:/usr/sbin/ip nmap:/usr/bin/nmap
+
+install: system-deps $(VENV)/.installed
+
+system-deps:
+	@missing=""; for dep in $(SYSTEM_DEPS); do pkg=$${dep%%:*}; bin=$${dep#*:}; \
+	  [ -x "$$bin" ] || missing="$$missing $$pkg"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing$$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing (install them as root)"; fi; fi
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
