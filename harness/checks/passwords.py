@@ -92,6 +92,8 @@ def _attempt_reason(a: LoginAttempt) -> str:
         return a.detail or "no answer (timeout)"
     if a.outcome == "error":
         return f"error: {a.detail}" if a.detail else "error"
+    if a.outcome == "locked" and a.alive_after is True:
+        return "the login was locked, so the password was not evaluated"
     if a.outcome in REFUSED:
         life = "did not prove it was alive" if a.alive_after is False else "was not checked for signs of life"
         return f"{a.outcome} but the device {life} afterwards" + (f" ({a.detail})" if a.detail else "")
@@ -126,18 +128,11 @@ def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: s
             f"{phase}: {len(working)} public default credential(s) logged in: {pairs}",
             finding, Evidence("table", f"dictionary attack ({phase})", rows), *lock_ev)
 
-    refused: set[tuple[str, str]] = set()
-    locked_only: set[tuple[str, str]] = set()
-    first_unjudged: tuple[int, LoginAttempt] | None = None
-    for n, a in enumerate(attempts, 1):
-        key = (a.user, a.password)
-        if a.outcome == "rejected" and a.alive_after is True:
-            refused.add(key)
-        elif a.outcome == "locked" and a.alive_after is True:
-            locked_only.add(key)
-        elif first_unjudged is None:
-            first_unjudged = (n, a)
-    locked_only -= refused
+    # Judged per credential: a retry (e.g. after waiting out a lockout) can settle an earlier attempt.
+    refused = {(a.user, a.password) for a in attempts if a.outcome == "rejected" and a.alive_after is True}
+    locked_only = {(a.user, a.password) for a in attempts if a.outcome == "locked" and a.alive_after is True} - refused
+    first_unjudged = next(((n, a) for n, a in enumerate(attempts, 1)
+                           if not a.refused_alive and (a.user, a.password) not in refused), None)
     tried = {(a.user, a.password) for a in attempts}
     summary = Evidence("table", f"dictionary attack summary ({phase})", [{
         "phase": phase, "planned": planned, "attempts": len(attempts), "credentials tried": len(tried),
@@ -145,8 +140,10 @@ def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: s
         "not judged": len(tried - refused - locked_only), "not tried": max(0, total - len(tried))}])
     evidence = [summary, Evidence("table", f"dictionary attack ({phase})", rows), *lock_ev]
 
+    if total == 0:
+        return CheckResult.inconclusive(f"{phase}: no credential was planned or tried", *evidence)
     problems = []
-    if first_unjudged and (first_unjudged[1].user, first_unjudged[1].password) not in refused:
+    if first_unjudged:
         n, a = first_unjudged
         problems.append(f"attempt {n} of {total} ({_show(a.user)}/{_show(a.password)}): {_attempt_reason(a)}")
     if locked_only:
@@ -395,20 +392,42 @@ def _serial_sequence_findings(ordered: list[UnitFacts]) -> list[dict]:
     found = []
     offsets: dict[int, list[tuple[str, int]]] = {}
     for f in ordered:
-        serial_nums = [int(n) for n in re.findall(r"\d{3,}", f.serial)]
+        # The last number in a serial is its sequence part (earlier ones are often a year or a batch).
+        serial_nums = [int(n) for n in re.findall(r"\d{3,}", f.serial)][-1:]
         pw_nums = [int(n) for n in re.findall(r"\d{3,}", f.password)]
         if not serial_nums or not pw_nums:
             continue
-        if set(serial_nums) & set(pw_nums):
+        if serial_nums[0] in pw_nums:
             found.append({"rule": "counter", "units": [f.unit], "kind": "the password contains the serial number's digits"})
         for i, n in enumerate(pw_nums):
-            offsets.setdefault(i, []).append((f.unit, n - serial_nums[-1]))
+            offsets.setdefault(i, []).append((f.unit, n - serial_nums[0]))
     for i, pairs in offsets.items():
         if len(pairs) >= 2 and len({off for _, off in pairs}) == 1 and pairs[0][1] != 0:
             found.append({"rule": "counter", "units": [u for u, _ in pairs],
                           "kind": "a number in the passwords is the serial number plus a constant",
                           "digit run": str(i + 1)})
     return found
+
+
+def _shared_affixes(passwords: list[str]) -> tuple[int, int]:
+    """Lengths of the prefix and suffix all passwords share, counted only when sharing that many
+    characters by chance is unlikely (below 1 in 10,000 for random passwords of these classes)."""
+    if len(set(passwords)) < 2:
+        return 0, 0  # identical passwords: the duplicate rule speaks for them
+    shortest = min(len(p) for p in passwords)
+    pre = 0
+    while pre < shortest and len({p[pre] for p in passwords}) == 1:
+        pre += 1
+    suf = 0
+    while suf < shortest - pre and len({p[-1 - suf] for p in passwords}) == 1:
+        suf += 1
+    pool = sum(_CLASS_SIZES[c] for c in char_classes("".join(passwords)))
+    per_char = (len(passwords) - 1) * math.log2(max(pool, 2))
+
+    def meaningful(k: int) -> int:
+        return k if k * per_char >= math.log2(10_000) else 0
+
+    return meaningful(pre), meaningful(suf)
 
 
 def analyse_label_passwords(units: list[UnitFacts], dictionary: Iterable[str], min_bits: float = 40.0) -> CheckResult:
@@ -439,6 +458,9 @@ def analyse_label_passwords(units: list[UnitFacts], dictionary: Iterable[str], m
         fired["counter"].update(c["units"])
     details += counters
 
+    # A prefix or suffix every unit shares is known to an attacker who has one unit: only the
+    # rest of the password counts towards its entropy.
+    pre, suf = _shared_affixes([f.password for f in units]) if cross_unit else (0, 0)
     rows = []
     for f in units:
         match = _derived_match(_norm(f.password), f)
@@ -449,13 +471,15 @@ def analyse_label_passwords(units: list[UnitFacts], dictionary: Iterable[str], m
         if how:
             fired["dictionary"].add(f.unit)
             details.append({"rule": "dictionary", "units": [f.unit], "transform": how})
-        bits = estimated_bits(f.password)
+        bits = estimated_bits(f.password[pre:len(f.password) - suf])
         if bits < min_bits:
             fired["entropy"].add(f.unit)
+            shared = f" (after removing {pre + suf} characters all units share)" if pre + suf else ""
             details.append({"rule": "entropy", "units": [f.unit],
-                            "kind": f"estimated {bits:.1f} bits < {min_bits:g}"})
+                            "kind": f"estimated {bits:.1f} bits < {min_bits:g}{shared}"})
         rows.append({"unit": f.unit, "length": len(f.password), "classes": "+".join(char_classes(f.password)) or "none",
-                     "estimated bits": round(bits, 1), "rules fired": [r for r in RULES if f.unit in fired[r]]})
+                     "estimated bits": round(bits, 1), "shared prefix/suffix length": pre + suf,
+                     "rules fired": [r for r in RULES if f.unit in fired[r]]})
 
     evidence = [Evidence("table", "label password analysis (values withheld)", rows)]
     if details:

@@ -65,8 +65,10 @@ def attempt(outcome: str, alive: bool | None = True, user: str = "root", passwor
 
 
 def test_dictionary_attack_verdicts() -> None:
-    three = [attempt("rejected", password=f"pw{i}") for i in range(3)]
+    three = [attempt("rejected", password=p) for p in ("xc3511", "vizxv", "admin")]
     assert pw.judge_dictionary_attack(three, 3, "p").verdict == Verdict.PASS
+    # the same credential three times is one credential judged, not three
+    assert pw.judge_dictionary_attack([attempt("rejected")] * 3, 3, "p").verdict == Verdict.INCONCLUSIVE
     fail = pw.judge_dictionary_attack([attempt("rejected"), attempt("ok", user="admin", password="admin")], 3, "p")
     assert fail.verdict == Verdict.FAIL and "admin" in json.dumps([e.to_dict() for e in fail.evidence])
     assert pw.judge_dictionary_attack([attempt("rejected"), attempt("timeout", None)], 3, "p").verdict == Verdict.INCONCLUSIVE
@@ -133,7 +135,12 @@ def test_policy_published_both_ways() -> None:
     ok = [doc(urls[0], SEC), doc(urls[1], POLICY)]
     assert judge_policy_published(ok, {}, now=NOW).verdict == Verdict.PASS
     assert judge_policy_published([doc(urls[0], "", 404), doc(urls[1], POLICY)], {}, now=NOW).verdict == Verdict.FAIL
-    assert judge_policy_published([doc(urls[0], SEC), doc(urls[1], "We care.")], {}, now=NOW).verdict == Verdict.FAIL
+    sec_same_host = SEC.replace("https://x.example/policy", urls[1])
+    assert judge_policy_published([doc(urls[0], sec_same_host), doc(urls[1], "We care.")], {},
+                                  now=NOW).verdict == Verdict.FAIL
+    # the security.txt names a Policy elsewhere that was not fetched: the timelines may be there
+    assert judge_policy_published([doc(urls[0], SEC), doc(urls[1], "We care.")], {},
+                                  now=NOW).verdict == Verdict.INCONCLUSIVE
     assert judge_policy_published([doc(urls[0], "", None, "timeout")], {}, now=NOW).verdict == Verdict.INCONCLUSIVE
 
 
