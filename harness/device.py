@@ -47,6 +47,7 @@ class Device:
         self.settle_scale = settle_scale
         self.state = DeviceState()
         self._links: dict[str, Any] = {}
+        self.instruments_used: dict[str, dict[str, Any]] = {}
         self._runner = ProcedureRunner(self)
         self.scope = Scope(list(bench.lab.networks) + ([str(a)] if (a := bench.address(unit_id)) else []))
 
@@ -57,16 +58,43 @@ class Device:
                 raise LabFault(f"the profile declares no link {name!r}")
             settings = self.bench.link_settings(self.unit_id, name)
             kind = settings.pop("type")
-            if kind == "serial":
-                if not settings.get("url"):
-                    raise LabFault(f"unit {self.unit_id}: link {name!r} has no url")
-                link: Any = SerialLink(name, transcript_dir=self.transcript_dir, **settings)
-            elif kind == "http":
-                link = HttpLink(name, scope=self.scope, **settings)
-            else:
-                raise LabFault(f"link kind {kind!r} is not supported yet")
-            self._links[name] = link.open()
+            self._links[name] = self._make_link(name, kind, settings).open()
         return self._links[name]
+
+    def _make_link(self, name: str, kind: str, settings: dict[str, Any]) -> Any:
+        # Link modules are imported when a profile uses them: a serial-only bench needs no sslyze,
+        # paho or pyvisa import at start.
+        where = dict(transcript_dir=self.transcript_dir)
+        if kind == "serial":
+            if not settings.get("url"):
+                raise LabFault(f"unit {self.unit_id}: link {name!r} has no url")
+            return SerialLink(name, **where, **settings)
+        if kind == "http":
+            return HttpLink(name, scope=self.scope, **where, **settings)
+        if kind in ("telnet", "ssh"):
+            settings["host"] = settings.get("host") or self.bench.address(self.unit_id)
+            if not settings["host"]:
+                raise LabFault(f"unit {self.unit_id}: link {name!r} has no host and the unit no address")
+            if kind == "telnet":
+                from harness.links.telnet import TelnetLink
+                return TelnetLink(name, scope=self.scope, **where, **settings)
+            from harness.links.ssh_link import SshConsole
+            return SshConsole(name, scope=self.scope, **where, **settings)
+        if kind == "mqtt":
+            from harness.links.mqtt import MqttLink
+            settings = self.bench.mqtt_settings(self.unit_id, name, settings)
+            settings.pop("topics", None)
+            link = MqttLink(name, **where, scope=None, **settings)
+            link.topics = self.profile.links[name].topics  # type: ignore[union-attr]
+            return link
+        if kind == "instrument":
+            from harness.channel import open_channel
+            return open_channel(name, self.bench.instrument_settings(self.unit_id, name, settings), **where)
+        raise LabFault(f"link kind {kind!r} is not supported")
+
+    def used_instrument(self, link: Any) -> None:
+        """Remember which instruments a test used: their *IDN? identity goes into its evidence."""
+        self.instruments_used[link.name] = link.evidence()
 
     @property
     def links(self) -> dict[str, Any]:
@@ -111,20 +139,34 @@ class Device:
     def label_password(self, user: str | None = None) -> str | None:
         return self.bench.password(self.unit_id, user or self.default_user())
 
-    def try_login(self, user: str, password: str) -> LoginAttempt:
-        """One login attempt, judged strictly: a refusal counts only with proof of life after it."""
-        if self.state.session == "logged_in":
+    def try_login(self, user: str, password: str, *, procedure: str = "login") -> LoginAttempt:
+        """One login attempt, judged strictly: a refusal counts only with proof of life after it.
+
+        ``procedure`` names the login of one interface (console ``login``; network logins such as
+        ``login_ssh`` are declared per interface in IXIT 15-Intf). Network logins are sessionless
+        for the console state; their proof of life is the protocol answer itself (an SSH
+        auth failure, an HTTP 401) unless the profile declares ``alive_<procedure>``.
+        """
+        console = procedure == "login"
+        if console and self.state.session == "logged_in":
             self.logout()
-        result = self.run("login", user=user, password=password)
+        result = self.run(procedure, user=user, password=password)
         if result.ok:
-            self.state.session = "logged_in"
-            self.state.user, self.state.password = user, password
+            if console:
+                self.state.session = "logged_in"
+                self.state.user, self.state.password = user, password
             return LoginAttempt(user, password, "ok", True, result.detail)
         if result.outcome in REFUSALS:
-            alive = self.prove_alive()
-            self.state.session = "logged_out" if alive else "unknown"
+            if console:
+                alive = self.prove_alive()
+                self.state.session = "logged_out" if alive else "unknown"
+            elif self.has(f"alive_{procedure}"):
+                alive = self.run(f"alive_{procedure}").ok
+            else:
+                alive = result.captures.get("alive", True) is not False
             return LoginAttempt(user, password, result.outcome, alive, result.detail)
-        self.state.session = "unknown"
+        if console:
+            self.state.session = "unknown"
         return LoginAttempt(user, password, result.outcome if result.outcome == "timeout" else "error",
                             None, result.detail or result.outcome)
 

@@ -9,6 +9,7 @@ means INCONCLUSIVE, not "refused").
 from __future__ import annotations
 
 import importlib
+import json
 import re
 import threading
 import time
@@ -64,6 +65,21 @@ def render(text: str, variables: dict[str, Any]) -> tuple[str, bool]:
         return "" if cur is None else str(cur)
 
     return _TEMPLATE.sub(sub, text), secret
+
+
+def _status_outcome(status: int | None, step: dict[str, Any]) -> str | None:
+    """Map an HTTP status to a named outcome: ``outcomes: {ok: 200, rejected: [401, 403], locked: 429}``
+    or the short form ``expect_status: 200`` (anything else is ``rejected``, as before)."""
+    outcomes = step.get("outcomes")
+    if outcomes:
+        for name, codes in outcomes.items():
+            if status in (codes if isinstance(codes, list) else [codes]):
+                return str(name)
+        return None
+    expected = step.get("expect_status")
+    if expected is not None and status != int(expected):
+        return "rejected"
+    return "ok"
 
 
 def _regex_render(pattern: str, variables: dict[str, Any]) -> str:
@@ -130,11 +146,11 @@ class ProcedureRunner:
             return "ok"
         link_name, _, verb = action.partition(".")
         link = self.device.link(link_name)
-        if link.kind == "serial":
-            return self._serial(link, verb, arg, variables, result, step_timeout, step)
-        if link.kind == "http":
-            return self._http(link, verb, arg, variables, result, step_timeout, step)
-        raise ProfileRuntimeError(f"procedure {proc!r} step {index}: link kind {link.kind!r} has no steps yet")
+        handler = {"serial": self._serial, "telnet": self._serial, "http": self._http, "mqtt": self._mqtt,
+                   "ssh": self._ssh, "instrument": self._instrument}.get(link.kind)
+        if handler is None:
+            raise ProfileRuntimeError(f"procedure {proc!r} step {index}: link kind {link.kind!r} has no steps")
+        return handler(link, verb, arg, variables, result, step_timeout, step)
 
     def _serial(self, link: Any, verb: str, arg: Any, variables: dict[str, Any], result: ProcedureResult,
                 timeout: float | None, step: dict[str, Any]) -> str:
@@ -157,21 +173,119 @@ class ProcedureRunner:
 
     def _http(self, link: Any, verb: str, arg: Any, variables: dict[str, Any], result: ProcedureResult,
               timeout: float | None, step: dict[str, Any]) -> str:
-        path, _ = render(str(arg), variables)
-        body = step.get("body")
-        if body is not None:
-            body, _ = render(str(body), variables)
-        resp = link.request(verb.upper(), path, body=body, timeout=timeout)
+        values = {**variables, **result.captures}
+        path, _ = render(str(arg), values)
+        body, secret, headers = None, False, {}
+        if step.get("json") is not None:
+            body, secret = render(json.dumps(step["json"]), values)
+            headers["Content-Type"] = "application/json"
+        elif step.get("body") is not None:
+            body, secret = render(str(step["body"]), values)
+        for name, value in (step.get("headers") or {}).items():
+            headers[name], hidden = render(str(value), values)
+            secret = secret or hidden
+        resp = link.request(verb.upper(), path, body=body, timeout=timeout, headers=headers, secret=secret)
         if resp.error:
             result.detail = resp.error
             return "timeout"
-        expected = step.get("expect_status")
         result.captures["status"] = resp.status
-        if expected is not None and resp.status != int(expected):
-            result.detail = f"HTTP {resp.status}, expected {expected}"
-            return "rejected"
-        capture = step.get("capture") or {}
-        for var, regex in capture.items():
+        outcome = _status_outcome(resp.status, step)
+        if outcome is None:
+            result.detail = f"HTTP {resp.status}, not one the profile names for this step"
+            return "unexpected"
+        if outcome != "ok":
+            retry = resp.headers.get("Retry-After")
+            result.captures["retry_after"] = retry
+            result.detail = f"HTTP {resp.status}" + (f", Retry-After {retry}" if retry else "")
+            return outcome
+        for var, regex in (step.get("capture") or {}).items():
             m = re.search(regex, resp.text or "")
             result.captures[var] = m.group(1) if m and m.groups() else (m.group(0) if m else None)
+            if var in SECRET_VARS and result.captures[var]:
+                self.device.bench.redactor.add(str(result.captures[var]))
+        return "ok"
+
+    # -- MQTT ---------------------------------------------------------------------------------------
+    def _topic(self, link: Any, name: str, values: dict[str, Any]) -> str:
+        template = link.topics.get(name, name) if getattr(link, "topics", None) else name
+        return render(template, values)[0]
+
+    def _mqtt(self, link: Any, verb: str, arg: Any, variables: dict[str, Any], result: ProcedureResult,
+              timeout: float | None, step: dict[str, Any]) -> str:
+        values = {**variables, **result.captures}
+        if verb == "subscribe":
+            link.subscribe(self._topic(link, str(arg), values), qos=int(step.get("qos", 0)))
+            return "ok"
+        if verb == "publish":
+            payload, secret = render(str(step.get("payload", "")), values)
+            link.publish(self._topic(link, str(arg), values), payload, qos=int(step.get("qos", 0)),
+                         retain=bool(step.get("retain", False)), secret=secret)
+            return "ok"
+        if verb == "connect":
+            user, _ = render(str(step.get("user", "{{user}}")), values)
+            password, _ = render(str(step.get("password", "{{password}}")), values)
+            attempt = link.connect_attempt(user or None, password or None, timeout=timeout)
+            result.captures["reason_code"] = attempt.reason_code
+            if attempt.outcome != "ok":
+                result.detail = attempt.reason or attempt.tls_error or attempt.outcome
+            return attempt.outcome
+        # expect / expect_one_of: {name: topic | {topic, payload}}
+        specs = {"ok": arg} if verb == "expect" else dict(arg)
+        wanted = {}
+        for name, spec in specs.items():
+            topic, payload = (spec, None) if isinstance(spec, str) else (spec["topic"], spec.get("payload"))
+            wanted[name] = (self._topic(link, topic, values),
+                            None if payload is None else _regex_render(payload, values))
+        try:
+            name, message, groups = link.expect_any(wanted, timeout=timeout)
+        except TimeoutError as exc:
+            result.detail = f"no message on {' / '.join(t for t, _ in wanted.values())} ({exc})"
+            return "timeout"
+        result.captures.update({k: v for k, v in groups.items() if v is not None})
+        result.captures["topic"] = message.topic
+        if name != "ok":
+            result.detail = f"device published {message.topic}: {message.text[:200]!r}"
+        return name
+
+    # -- SSH ----------------------------------------------------------------------------------------
+    def _ssh(self, link: Any, verb: str, arg: Any, variables: dict[str, Any], result: ProcedureResult,
+             timeout: float | None, step: dict[str, Any]) -> str:
+        values = {**variables, **result.captures}
+        user, _ = render(str(step.get("user", "{{user}}")), values)
+        password, _ = render(str(step.get("password", "{{password}}")), values)
+        probe = link.login(user, password, timeout=timeout)
+        result.captures["alive"] = probe.alive
+        if probe.outcome != "ok":
+            result.detail = probe.detail
+        return probe.outcome
+
+    # -- instruments --------------------------------------------------------------------------------
+    def _seconds(self, arg: Any) -> float:
+        if isinstance(arg, (int, float)):
+            return float(arg)
+        if arg in self.device.profile.settle:
+            return float(self.device.profile.settle[arg])
+        raise ProfileRuntimeError(f"{arg!r} is neither seconds nor a settle name declared by the profile")
+
+    def _wait(self, seconds: float) -> None:
+        # A declared device time (off time, button hold), scaled like every settle time.
+        self._stop.wait(seconds * self.device.settle_scale)
+
+    def _instrument(self, link: Any, verb: str, arg: Any, variables: dict[str, Any], result: ProcedureResult,
+                    timeout: float | None, step: dict[str, Any]) -> str:
+        self.device.used_instrument(link)
+        if verb == "power_off":
+            link.output(False)
+        elif verb == "power_on":
+            link.output(True)
+        elif verb == "power_cycle":
+            self.device.note(f"power cycle, off for {self._seconds(arg):g} s (declared by the profile)")
+            link.power_cycle(self._seconds(arg), self._wait)
+        elif verb == "hold_button":
+            self.device.note(f"hold the button line for {self._seconds(arg):g} s (declared by the profile)")
+            link.pulse(link.channel, self._seconds(arg), self._wait)
+        elif verb == "set_voltage":
+            link.set_voltage(float(arg))
+        elif verb == "measure_current":
+            result.captures[str(arg or "current")] = link.measure_current()
         return "ok"

@@ -12,6 +12,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
+from harness.links.transcript import Transcript
 from harness.scope import OutOfScope, Scope
 
 _MAX_BODY = 2 << 20
@@ -72,23 +73,32 @@ class HttpLink:
     kind = "http"
 
     def __init__(self, name: str, base_url: str, scope: Scope, *, ca: str | None = None, verify: bool = True,
-                 timeout: float = 10.0, **_: object) -> None:
+                 timeout: float = 10.0, transcript_dir: str | None = None, **_: object) -> None:
         self.name = name
         self.base_url = base_url
         self.scope = scope
         self.ca = ca
         self.verify = verify
         self.timeout = timeout
+        self.transcript = Transcript(name, transcript_dir)
 
     def open(self) -> HttpLink:
         return self
 
     def close(self) -> None:
-        pass
+        self.transcript.close()
 
-    def request(self, method: str, path: str, *, body: str | None = None, timeout: float | None = None) -> HttpResponse:
-        return fetch(urljoin(self.base_url, path), self.scope, ca=self.ca, verify=self.verify,
-                     timeout=timeout or self.timeout, method=method, body=body)
+    def request(self, method: str, path: str, *, body: str | None = None, timeout: float | None = None,
+                headers: dict[str, str] | None = None, secret: bool = False) -> HttpResponse:
+        url = urljoin(self.base_url, path)
+        # A body that carries a password goes to the transcript as a marker only.
+        self.transcript.sent(f"{method} {url}")
+        if body:
+            self.transcript.sent(body, secret=secret)
+        resp = fetch(url, self.scope, ca=self.ca, verify=self.verify, timeout=timeout or self.timeout,
+                     method=method, body=body, headers=headers)
+        self.transcript.received(f"HTTP {resp.status} {resp.error or ''}\n{resp.text[:2000]}\n")
+        return resp
 
 
 __all__ = ["HttpLink", "HttpResponse", "OutOfScope", "fetch"]

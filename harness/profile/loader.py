@@ -145,6 +145,14 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
 
 
 def _check_pattern(doc: LocatedDocument, loc: Loc, pattern: Any, link: Any) -> list[ConfigIssue]:
+    if getattr(link, "type", None) == "mqtt":
+        # An MQTT expectation is a topic (filter, or a name from the link's topics) and an
+        # optional payload regular expression.
+        if isinstance(pattern, str):
+            return []
+        if not isinstance(pattern, dict) or not isinstance(pattern.get("topic"), str) or set(pattern) - {"topic", "payload"}:
+            return [doc.issue(loc, "an MQTT expectation is a topic or {topic: FILTER, payload: REGEX}")]
+        pattern = pattern.get("payload") or ""
     if not isinstance(pattern, str):
         return [doc.issue(loc, "a pattern is a string (a regular expression or a prompt name)")]
     if pattern in getattr(link, "prompts", {}):

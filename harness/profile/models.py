@@ -153,15 +153,80 @@ class HttpLink(Strict):
     timeout: float = Field(10.0, gt=0)
 
 
-Link = Annotated[SerialLink | HttpLink, Field(discriminator="type")]
+class TelnetLink(Strict):
+    """A console reached over telnet: the same steps as a serial console."""
+
+    type: Literal["telnet"] = "telnet"
+    host: Value | None = Field(None, description="Default: the unit's address.")
+    port: int = Field(23, ge=1, le=65535)
+    newline: str = "\r\n"
+    encoding: str = "utf-8"
+    timeout: float = Field(10.0, gt=0)
+    prompts: dict[str, str] = Field(default_factory=dict)
+    max_buffer: int = Field(65536, gt=1024)
+
+    _prompts = field_validator("prompts")(SerialLink._prompts.__func__)  # type: ignore[attr-defined]
+
+
+class SshLink(Strict):
+    type: Literal["ssh"] = "ssh"
+    host: Value | None = Field(None, description="Default: the unit's address.")
+    port: int = Field(22, ge=1, le=65535)
+    timeout: float = Field(10.0, gt=0)
+
+
+class MqttLink(Strict):
+    """The device's MQTT side as the harness sees it: a client of the broker the device uses.
+
+    ``broker: lab`` (or ``lab:tls``, ``lab:plain``, ``lab:rogue``) means a broker the harness starts
+    for the run (see the lab configuration's ``broker``); otherwise a ``mqtt://``/``mqtts://`` URL.
+    """
+
+    type: Literal["mqtt"] = "mqtt"
+    broker: Value = Field("lab:tls", description="lab[:plain|tls|rogue] or mqtt(s)://host:port")
+    username: Value | None = None
+    password: Value | None = None
+    ca: Value | None = Field(None, description="CA that signs the broker certificate (default: the lab CA).")
+    client_id: str | None = None
+    timeout: float = Field(10.0, gt=0)
+    keepalive: int = Field(30, ge=5)
+    topics: dict[str, str] = Field(default_factory=dict, description="Named topic templates, e.g. cmnd: 'cmnd/{{unit.serial}}/'")
+
+    @field_validator("broker")
+    @classmethod
+    def _broker(cls, v: Any) -> Any:
+        if isinstance(v, str) and not re.match(r"^(lab(:(plain|tls|rogue))?|mqtts?://[^/\s]+:\d{1,5})$", v):
+            raise ValueError(f"{v!r}: expected lab, lab:plain, lab:tls, lab:rogue or mqtt(s)://host:port")
+        return v
+
+
+class InstrumentLink(Strict):
+    """A bench instrument channel that governs this unit: a power supply or a relay (button line)."""
+
+    type: Literal["instrument"] = "instrument"
+    role: Literal["supply", "relay"]
+    instrument: str | None = Field(None, description="Name of an instrument in the lab configuration.")
+    resource: Value | None = Field(None, description="VISA resource, e.g. TCPIP::10.0.0.5::5025::SOCKET (else from the lab).")
+    backend: str = Field("@py", description="pyvisa backend: @py, or FILE.yaml@sim for pyvisa-sim.")
+    channel: int | None = Field(None, ge=1, description="Output or relay channel of this unit.")
+    voltage: float | None = Field(None, gt=0, description="Supply voltage the unit needs.")
+    timeout: float = Field(5.0, gt=0)
+
+
+Link = Annotated[SerialLink | HttpLink | TelnetLink | SshLink | MqttLink | InstrumentLink, Field(discriminator="type")]
 
 # Verbs each link type understands in procedure steps.
 LINK_VERBS: dict[str, set[str]] = {
     "serial": {"send", "write", "expect", "expect_one_of", "send_secret"},
-    "http": {"get", "post"},
+    "telnet": {"send", "write", "expect", "expect_one_of", "send_secret"},
+    "http": {"get", "post", "put", "delete"},
+    "ssh": {"login"},
+    "mqtt": {"publish", "expect", "expect_one_of", "subscribe", "connect"},
+    "instrument": {"power_off", "power_on", "power_cycle", "hold_button", "set_voltage", "measure_current"},
 }
 CONTROL_VERBS = {"wait_for", "settle", "call", "python"}
-STEP_OPTIONS = {"timeout", "capture", "outcomes", "expect_status", "body", "form", "note"}
+STEP_OPTIONS = {"timeout", "capture", "outcomes", "expect_status", "body", "json", "form", "note", "payload",
+                "qos", "retain", "match", "user", "password", "headers"}
 
 
 # --- ICS and IXIT ---------------------------------------------------------------------------------
@@ -229,11 +294,25 @@ class UserInfo(Strict):
 
 class Interface(Strict):
     name: str
-    kind: str | None = None
+    kind: str | None = Field(None, description="e.g. console, https, ssh, telnet, mqtt, coap, debug")
     port: str | None = Field(None, pattern=r"^(tcp|udp)/\d{1,5}$")
     status: Literal["enabled", "disabled"]
     authenticated: bool | None = None
     description: str | None = None
+    tls: bool | None = Field(None, description="The service speaks TLS (assessed against the TLS policy).")
+    login: str | None = Field(None, description="Procedure that logs in over this interface (5.1-1, 5.1-5).")
+    probe: str | None = Field(None, description="UDP probe payload as hex, for declared UDP services.")
+    disclosure_paths: list[str] = Field(
+        default_factory=list, description="Paths an unauthenticated client may request (5.6-2), e.g. /api/status.")
+
+
+class Policies(Strict):
+    """Which published policy the cryptography and brute-force checks judge against."""
+
+    tls: Literal["mozilla-intermediate", "mozilla-modern", "rfc8996"] = "mozilla-intermediate"
+    ssh: str = "ssh-audit-default"
+    brute_force_attempts: int = Field(
+        50, ge=5, le=10000, description="Wrong passwords tried at concurrency 1 before brute force is judged (5.1-5).")
 
 
 class DeletionFunction(Strict):
@@ -291,6 +370,7 @@ class DeviceProfile(Strict):
     ixit: Annotated[Ixit, BeforeValidator(_split_ixit)] = Field(default_factory=Ixit)
     settle: dict[str, float] = Field(
         default_factory=dict, description="Named settle times the device needs (seconds), usable as {settle: name}.")
+    policies: Policies = Field(default_factory=Policies)
 
     def unit(self, unit_id: str) -> Unit:
         for u in self.units:
@@ -323,6 +403,24 @@ class FetchPolicy(Strict):
         return v
 
 
+class BrokerConfig(Strict):
+    """The lab broker: Mosquitto instances the harness starts for a run (plain, TLS, rogue)."""
+
+    start: bool = Field(True, description="Start Mosquitto for the run (false: use `url`).")
+    mosquitto: str = "/usr/sbin/mosquitto"
+    host: str = "127.0.0.1"
+    url: str | None = Field(None, description="An existing lab broker when start is false.")
+    ca: Value | None = Field(None, description="CA that signs the existing broker's certificate.")
+    accounts: dict[str, Value] = Field(default_factory=dict, description="Broker accounts (user: password) devices use.")
+
+
+class LabInstrument(Strict):
+    resource: Value = Field(description="VISA resource string, e.g. TCPIP::10.0.0.5::5025::SOCKET.")
+    backend: str = "@py"
+    role: Literal["supply", "relay"] = "supply"
+    channels: dict[str, int] = Field(default_factory=dict, description="Unit id → channel.")
+
+
 class LabConfig(Strict):
     schema_version: Literal[1]
     name: str = "bench"
@@ -332,3 +430,5 @@ class LabConfig(Strict):
     fetch: FetchPolicy = Field(default_factory=FetchPolicy)
     networks: list[str] = Field(default_factory=list, description="Networks probes may enter.")
     timeouts: dict[str, float] = Field(default_factory=dict)
+    broker: BrokerConfig | None = None
+    instruments: dict[str, LabInstrument] = Field(default_factory=dict)

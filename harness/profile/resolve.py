@@ -51,6 +51,8 @@ class Bench:
     runtime: dict[str, Any] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
     redactor: Redactor = REDACTOR
+    # Lab services started for this run (the lab broker, by harness.lab): name → handle.
+    services: dict[str, Any] = field(default_factory=dict)
 
     @property
     def base_dir(self) -> Path:
@@ -97,6 +99,45 @@ class Bench:
         settings = link.model_dump()
         settings.update(self.unit(unit_id).links.get(link_name, {}))
         return {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
+
+    def mqtt_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """Turn ``broker: lab[:kind]`` into the URL, CA and harness account of the lab broker."""
+        broker = str(settings.pop("broker"))
+        settings["url"] = broker
+        if broker.startswith("lab"):
+            lab = self.services.get("broker")
+            if lab is None:
+                raise ConfigError([ConfigIssue(str(self.profile_path), None, f"links.{link_name}.broker",
+                                               "the profile asks for the lab broker but the run started none "
+                                               "(lab configuration `broker:`)")])
+            kind = broker.partition(":")[2] or "tls"
+            settings["url"] = lab.url(kind)
+            settings["ca"] = settings.get("ca") or str(lab.ca_path)
+            if settings.get("username") is None:
+                settings["username"], settings["password"] = self.services["broker_account"]
+        return settings
+
+    def instrument_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
+        """Complete an instrument link from the lab's instrument table (resource, backend, channel)."""
+        name = settings.pop("instrument", None)
+        if name is not None:
+            inst = self.lab.instruments.get(name)
+            if inst is None:
+                raise ConfigError([ConfigIssue(str(self.lab_path or self.profile_path), None, "instruments",
+                                               f"the profile's link {link_name!r} names instrument {name!r}, "
+                                               f"which the lab configuration does not declare")])
+            settings["resource"] = settings.get("resource") or self.resolve(inst.resource, where=f"instruments.{name}")
+            if settings.get("backend") in (None, "@py"):
+                settings["backend"] = inst.backend
+            if settings.get("channel") is None:
+                settings["channel"] = inst.channels.get(unit_id)
+        if not settings.get("resource"):
+            raise ConfigError([ConfigIssue(str(self.profile_path), None, f"links.{link_name}.resource",
+                                           "no VISA resource for this instrument link")])
+        backend = str(settings.get("backend") or "@py")
+        if backend.endswith("@sim") and not Path(backend[:-4]).is_absolute() and backend != "@sim":
+            settings["backend"] = str((self.base_dir / backend[:-4]).resolve()) + "@sim"
+        return settings
 
     def password(self, unit_id: str, user: str) -> str | None:
         account = self.unit(unit_id).accounts.get(user)
