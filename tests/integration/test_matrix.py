@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -69,6 +71,45 @@ SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str | None], str]]] =
 }
 
 
+# Profile variants: the compliant simulator with a profile whose ICS or IXIT differs. They prove
+# the NOT_APPLICABLE path (a Table B.1 condition that does not hold) and the FAILs that come from
+# the profile's own declarations rather than from device behaviour.
+def _no_passwords(doc: dict) -> None:
+    for cond in (1, 2, 8):
+        doc["ics"]["conditions"][cond] = False
+    why = "Table B.1 condition {} does not hold: the product has no password-based authentication"
+    doc["ics"]["provisions"]["5.1-1"] = {"support": "N/A", "justification": why.format(1)}
+    doc["ics"]["provisions"]["5.1-2"] = {"support": "N/A", "justification": why.format(2)}
+    doc["ics"]["provisions"]["5.1-4"] = {"support": "N/A", "justification": why.format(8)}
+
+
+def _undeclared_user_info(doc: dict) -> None:
+    del doc["ixit"]["2-UserInfo"]["disclosure_policy"]
+    del doc["ixit"]["2-UserInfo"]["support_period"]
+
+
+def _unjustified_ics(doc: dict) -> None:
+    doc["ics"]["provisions"]["5.6-8"] = {"support": "N"}
+
+
+NA = "NOT_APPLICABLE"
+PROFILE_VARIANTS: dict[str, tuple[Callable[[dict], None], dict[tuple[str, str | None], str]]] = {
+    "ics_no_password_authentication": (_no_passwords, verdicts(**{"5_1_1_2": NA, "5_1_2_1": NA, "5_1_2_2": NA,
+                                                                  "5_1_4_2": NA})),
+    "ixit_without_policy_and_support_period": (_undeclared_user_info, verdicts(**{
+        "5_2_1_1": "FAIL", "5_2_1_2": "FAIL", "5_3_13_1": "FAIL", "5_3_13_2": "FAIL"})),
+    "ics_exception_without_justification": (_unjustified_ics, verdicts(**{"4_1_1": "FAIL"})),
+}
+
+
+def variant_profile(tmp: Path, transform: Callable[[dict], None]) -> Path:
+    doc = yaml.safe_load((ROOT / "device_profiles" / "sim-compliant.yaml").read_text())
+    transform(doc)
+    path = tmp / "variant.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
 def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None = None) -> dict:
     parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
     sim = SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0)
@@ -95,3 +136,13 @@ def test_matrix(scenario: str, tmp_path: Path) -> None:
     assert not diff, diff
     if scenario == "security_txt_expired":
         assert "expired" in got[("5.2-1-2", None)]["reason"]
+
+
+@pytest.mark.parametrize("variant", list(PROFILE_VARIANTS))
+def test_profile_variant(variant: str, tmp_path: Path) -> None:
+    transform, expected = PROFILE_VARIANTS[variant]
+    got = run_suites("compliant", [], tmp_path, profile=variant_profile(tmp_path, transform))
+    actual = {k: r["verdict"] for k, r in got.items()}
+    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:200])
+            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    assert not diff, diff
