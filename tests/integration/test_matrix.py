@@ -15,6 +15,11 @@ from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
+# The console and document suites; the network suites have their own matrix, run inside a
+# network namespace (test_matrix_network.py).
+SERIAL_SUITES = [str(ROOT / "test_suites" / "pytest" / f) for f in (
+    "test_4_reporting.py", "test_5_1_passwords.py", "test_5_2_disclosure.py", "test_5_3_support.py",
+    "test_5_11_erasure.py")]
 UNITS = ("U1", "U2", "U3")
 PER_UNIT = ("5.1-1-2", "5.1-4-2", "5.11-1-2")
 PROFILE_LEVEL = ("4-1-1", "5.1-2-1", "5.2-1-1", "5.2-1-2", "5.3-13-1", "5.3-13-2")
@@ -116,7 +121,7 @@ def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None
     sim.start()
     try:
         run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+        cmd = [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", "-p", "no:cacheprovider",
                "--rootdir", str(ROOT), "--profile", str(profile or ROOT / "device_profiles" / f"sim-{persona}.yaml"),
                "--lab", str(sim.lab_path), "--run-dir", str(run_dir)]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

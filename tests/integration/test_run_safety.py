@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+from test_matrix import SERIAL_SUITES  # tests/integration is on sys.path (rootdir import mode)
+
 from harness.report import build_reports
 from harness.results import case_records
 from harness.simctl import SimulatorProcess
@@ -20,7 +22,7 @@ PROFILE = ROOT / "device_profiles" / "sim-compliant.yaml"
 
 
 def _pytest(sim: SimulatorProcess, run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+    return [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", "-p", "no:cacheprovider",
             "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(sim.lab_path), "--run-dir", str(run_dir), *extra]
 
 
