@@ -176,6 +176,15 @@ class Device:
             return False
         return self.run("alive").ok
 
+    def prove_alive_network(self) -> bool:
+        """After a refusal on a network interface: the profile's ``alive_network`` procedure if it
+        declares one, else the console's ``alive``-style probe (``attention``)."""
+        if self.has("alive_network"):
+            return self.run("alive_network").ok
+        if self.has("attention"):
+            return self.run("attention").outcome in ("logged_in", "logged_out", "ok")
+        return False
+
     def logout(self) -> None:
         result = self.run("logout")
         self.state.session = "logged_out" if result.ok else "unknown"

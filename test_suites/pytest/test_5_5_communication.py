@@ -1,0 +1,23 @@
+"""EN 303 645 clause 5.5: communicate securely (network-side test cases)."""
+
+from __future__ import annotations
+
+import pytest
+
+from harness.cases import communication
+from harness.pytest_plugin import conclude
+
+
+@pytest.mark.conformance("5.5-1-2", scope="unit")
+def test_5_5_1_2_best_practice_cryptography(tc, device) -> None:  # type: ignore[no-untyped-def]
+    """Every declared TLS service (sslyze: versions, cipher suites, certificate key and signature,
+    Heartbleed, ROBOT) and SSH service (key exchange, host key, ciphers, MACs) meets the profile's
+    policy (Mozilla intermediate and RFC 8996 by default)."""
+    conclude(tc, communication.best_practice_crypto(device))
+
+
+@pytest.mark.conformance("5.5-5-2", scope="unit", state="logged_out")
+def test_5_5_5_2_no_change_without_authentication(tc, device) -> None:  # type: ignore[no-untyped-def]
+    """A security-relevant setting sent without credentials is refused by a live device, and an
+    authenticated read afterwards shows the old value."""
+    conclude(tc, communication.unauthenticated_change(device))
