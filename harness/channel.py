@@ -50,9 +50,14 @@ class InstrumentChannel:
             self.instrument.set(self.channel, on)
 
     def power_cycle(self, off_s: float, wait: Callable[[float], None]) -> None:
+        if self.role == "supply":  # confirms off, measures the current while off, confirms on
+            self.instrument.power_cycle(off_s, wait, channel=self.channel)
+            return
         self.output(False)
-        wait(off_s)
-        self.output(True)
+        try:
+            wait(off_s)
+        finally:
+            self.output(True)
 
     def pulse(self, channel: int | None, hold_s: float, wait: Callable[[float], None]) -> None:
         self.instrument.pulse(channel if channel is not None else self.channel, hold_s, wait)
