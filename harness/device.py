@@ -48,6 +48,8 @@ class Device:
         self.state = DeviceState()
         self._links: dict[str, Any] = {}
         self.instruments_used: dict[str, dict[str, Any]] = {}
+        # Results of multi-step campaigns several test cases judge (the update rounds): run once.
+        self.cache: dict[str, Any] = {}
         self._runner = ProcedureRunner(self)
         self.scope = Scope(list(bench.lab.networks) + ([str(a)] if (a := bench.address(unit_id)) else []))
 

@@ -315,6 +315,18 @@ class Policies(Strict):
         50, ge=5, le=10000, description="Wrong passwords tried at concurrency 1 before brute force is judged (5.1-5).")
 
 
+class UpdatePackages(Strict):
+    """Firmware packages from the manufacturer for the update test cases (5.3-2, 5.3-9, 5.3-10,
+    5.7-1). The harness derives the manipulated packages (tampered, unsigned, foreign-signed,
+    re-labelled) from ``valid`` itself."""
+
+    valid: Value | None = Field(None, description="A newer package, correctly signed (file path).")
+    older: Value | None = Field(None, description="An older package, correctly signed: the rollback test.")
+    signing_key: Value | None = Field(
+        None, description="Manufacturer test key, only when the lab may sign (derives the rollback package).")
+    format: str | None = Field(None, description="Package format plugin (default: detected).")
+
+
 class DeletionFunction(Strict):
     target: str
     initiation: str
@@ -371,6 +383,7 @@ class DeviceProfile(Strict):
     settle: dict[str, float] = Field(
         default_factory=dict, description="Named settle times the device needs (seconds), usable as {settle: name}.")
     policies: Policies = Field(default_factory=Policies)
+    updates: UpdatePackages = Field(default_factory=UpdatePackages)
 
     def unit(self, unit_id: str) -> Unit:
         for u in self.units:
@@ -432,3 +445,5 @@ class LabConfig(Strict):
     timeouts: dict[str, float] = Field(default_factory=dict)
     broker: BrokerConfig | None = None
     instruments: dict[str, LabInstrument] = Field(default_factory=dict)
+    serve_address: str = Field("127.0.0.1", description="Address of this bench the devices can reach, where the "
+                                                          "harness serves update packages.")
