@@ -33,6 +33,7 @@ class DeviceState:
     user: str | None = None
     password: str | None = None  # the password the harness believes is current
     user_data: bool | None = None
+    broker: bool | None = None  # the unit is provisioned for, and connected to, the lab broker
     procedure_calls: dict[str, int] = field(default_factory=dict)
 
 
@@ -247,8 +248,33 @@ class Device:
                         return
                 self.login_current()
                 self.logout()
+        elif wanted == "broker_connected":
+            self.connect_broker()
         elif wanted != "any":
             raise ValueError(f"unknown device state {wanted!r}")
+
+    def broker_vars(self) -> dict[str, Any]:
+        vars_ = self.bench.services.get("broker_vars", {}).get(self.unit_id)
+        if vars_ is None:
+            raise DeviceStateError("the run has no lab broker (the profile declares no MQTT link with broker: lab)")
+        return vars_
+
+    def connect_broker(self, *, listener: str = "url") -> bool:
+        """Provision the unit for the lab broker (``connect_broker``) and wait until it is
+        connected (``await_broker``). ``listener`` picks the URL: url (TLS), plain_url, rogue_url."""
+        if self.state.broker and listener == "url":
+            return True
+        variables = dict(self.broker_vars())
+        variables["url"] = variables[listener]
+        self.login_current()
+        result = self.run("connect_broker", broker=variables)
+        if not result.ok:
+            raise DeviceStateError(f"connect_broker ended {result.outcome}: {result.detail}")
+        connected = self.run("await_broker").ok if self.has("await_broker") else True
+        self.state.broker = connected and listener == "url"
+        if listener == "url" and not connected:
+            raise DeviceStateError("the unit did not report a broker connection (await_broker)")
+        return connected
 
     def mark_changed(self, *, password: str | None = None, user_data: bool | None = None) -> None:
         """A test changed the unit: it is no longer known to be in its factory state."""

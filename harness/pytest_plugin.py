@@ -23,7 +23,7 @@ from harness.profile import ConfigError, open_bench
 from harness.profile.resolve import Bench
 from harness.results import Observations, ResultsLog
 from harness.testcase import Inconclusive, TestCaseContext
-from harness.verdict import CheckResult, LabFault, Verdict
+from harness.verdict import CheckResult, Evidence, LabFault, Verdict
 
 if TYPE_CHECKING:
     from harness.device import Device
@@ -274,8 +274,11 @@ def _write(ctx: TestCaseContext, log: ResultsLog, run_dir: Path, verdict: Verdic
 
 @pytest.fixture
 def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, Device], run_dir: Path,
-           pytestconfig: pytest.Config, request: pytest.FixtureRequest) -> Device:
-    """The unit under test, brought into the state the test case declares (``state=``)."""
+           pytestconfig: pytest.Config, request: pytest.FixtureRequest, lab_services: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """The unit under test, brought into the state the test case declares (``state=``).
+
+    After the test: the identity of every instrument the test used goes into its evidence, and a
+    unit that stopped answering is power-cycled (when the profile can) so the run goes on."""
     from harness.device import Device  # imported late: the plugin loads in every pytest run
 
     dev = _devices.get(unit_id)
@@ -283,12 +286,44 @@ def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, 
         dev = Device(bench, unit_id, transcript_dir=run_dir / "transcripts",
                      settle_scale=pytestconfig.getoption("settle_scale"))
         _devices[unit_id] = dev
+    dev.instruments_used.clear()
     tc.use(dev)
     mark = _marker(request.node)
     wanted = (mark.kwargs.get("state") if mark else None) or "any"
     dev.ensure(wanted)
     tc.use(dev)  # links opened by ensure() are marked too (their whole transcript so far is evidence)
-    return dev
+    yield dev
+    for name, evidence in dev.instruments_used.items():
+        tc.add(Evidence("table", f"instrument {name}", [evidence]))
+    _recover_if_hung(tc, dev, request)
+
+
+def _recover_if_hung(tc: TestCaseContext, dev: Device, request: pytest.FixtureRequest) -> None:
+    """A test that ended without a PASS/FAIL/N-A verdict may have left the unit hung: prove it
+    alive, else power-cycle it (recovery is evidence of this test, not a verdict)."""
+    ended_clean = tc.result is not None and tc.result.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NOT_APPLICABLE)
+    if ended_clean or not dev.has("power_cycle"):
+        return
+    from harness.cases.resilience import _alive, recover
+    if _alive(dev):
+        return
+    done = recover(dev)
+    if done:
+        tc.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))
+
+
+@pytest.fixture(scope="session")
+def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any]):  # type: ignore[no-untyped-def]
+    """Lab services the profile needs for the run: the lab broker (plain, TLS and rogue Mosquitto
+    instances) when an MQTT link says ``broker: lab…``. Each unit is given an account on it."""
+    wants_broker = any(getattr(link, "type", "") == "mqtt" and str(link.broker).startswith("lab")
+                       for link in bench.profile.links.values())
+    if not wants_broker or (bench.lab.broker is not None and not bench.lab.broker.start):
+        yield bench.services
+        return
+    from harness.labservices import start_lab_broker
+    with start_lab_broker(bench, run_dir / "broker"):
+        yield bench.services
 
 
 def device_for(request: pytest.FixtureRequest, unit_id: str) -> Device:

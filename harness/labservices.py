@@ -1,0 +1,58 @@
+"""Lab services a run starts for the profile: the lab broker and its capture.
+
+Each unit gets its own broker account (random password, a secret of the run) so the broker log
+tells which unit connected; the harness uses the broker's observer account for its own client
+and for the capture of everything devices publish, per transport.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from harness.profile.resolve import Bench
+from harness.redact import REDACTOR
+
+
+def device_account(unit_id: str) -> str:
+    return f"dev-{unit_id.lower()}"
+
+
+@contextlib.contextmanager
+def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
+    from harness.lab.broker import LabBroker
+    from harness.lab.capture import BrokerCapture
+
+    cfg = bench.lab.broker
+    accounts: dict[str, str] = {}
+    for unit in bench.profile.units:
+        password = secrets.token_urlsafe(18)
+        REDACTOR.add(password, f"broker password of {unit.id}")
+        accounts[device_account(unit.id)] = password
+    for user, value in (cfg.accounts.items() if cfg else []):
+        accounts[user] = str(bench.resolve(value, where=f"broker.accounts.{user}"))
+    kwargs: dict[str, Any] = {}
+    if cfg is not None:
+        kwargs.update(host=cfg.host, mosquitto=cfg.mosquitto)
+    broker = LabBroker(workdir, accounts=accounts, **kwargs).start()
+    capture = None
+    try:
+        capture = BrokerCapture(broker).start()
+        bench.services.update(
+            broker=broker, capture=capture, broker_account=broker.observer,
+            broker_vars={unit: {"url": broker.url("tls"), "plain_url": broker.url("plain"),
+                                "rogue_url": broker.url("rogue"), "host": broker.host,
+                                "port": broker.port("tls"), "plain_port": broker.port("plain"),
+                                "rogue_port": broker.port("rogue"), "user": device_account(unit),
+                                "password": accounts[device_account(unit)]}
+                         for unit in (u.id for u in bench.profile.units)})
+        yield bench.services
+    finally:
+        if capture is not None:
+            capture.stop()
+        broker.stop()
+        for key in ("broker", "capture", "broker_account", "broker_vars"):
+            bench.services.pop(key, None)
