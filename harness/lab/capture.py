@@ -1,0 +1,144 @@
+"""Everything published on the lab broker, recorded with the transport it used.
+
+One observer client per broker instance, logged in with the broker's own random lab account,
+subscribed to ``#`` with QoS 2 (so a message keeps the QoS it was published with) and, on MQTT 5,
+retain-as-published (so the retain flag is the publisher's, not the broker's). The rogue listener
+is observed too, trusting the impostor CA: what a fooled device sent there is the evidence.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.lab.broker import TLS_KINDS, BrokerError, LabBroker
+from harness.links.mqtt import MqttLink, MqttLinkError, MqttMessage
+from harness.redact import REDACTOR, Redactor
+from harness.verdict import Evidence
+
+_MAX_MESSAGES = 100_000
+
+
+@dataclass(frozen=True)
+class CapturedMessage:
+    transport: str  # plain | tls | rogue: which broker instance (and so which transport) carried it
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+    t: float  # wall clock (epoch s) when the observer received it
+
+    @property
+    def text(self) -> str:
+        return self.payload.decode("utf-8", errors="replace")
+
+    def to_dict(self, redactor: Redactor = REDACTOR) -> dict[str, object]:
+        try:
+            payload, encoding = self.payload.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            payload, encoding = self.payload.hex(), "hex"
+        return {"transport": self.transport, "topic": redactor.redact(self.topic),
+                "payload": redactor.redact(payload), "encoding": encoding, "bytes": len(self.payload),
+                "qos": self.qos, "retain": self.retain, "t": round(self.t, 3)}
+
+
+class BrokerCapture:
+    def __init__(self, broker: LabBroker, *, kinds: Iterable[str] | None = None, timeout: float | None = None,
+                 transcript_dir: str | Path | None = None, max_messages: int = _MAX_MESSAGES,
+                 redactor: Redactor = REDACTOR) -> None:
+        self.broker = broker
+        self.kinds = tuple(kinds) if kinds is not None else broker.started_kinds
+        self.timeout = broker.timeout if timeout is None else timeout
+        self.transcript_dir = Path(transcript_dir) if transcript_dir else broker.workdir / "capture"
+        self.redactor = redactor
+        self._messages: deque[CapturedMessage] = deque(maxlen=max_messages)
+        self._count = 0
+        self._cond = threading.Condition()
+        self._links: dict[str, MqttLink] = {}
+
+    def start(self) -> BrokerCapture:
+        user, password = self.broker.observer
+        if not self.kinds:
+            raise BrokerError("nothing to capture: the lab broker has no listener running (start it first)")
+        try:
+            for kind in self.kinds:
+                ca = self.broker.rogue_ca_path if kind == "rogue" else self.broker.ca_path
+                link = MqttLink(f"capture-{kind}", url=self.broker.url(kind), username=user, password=password,
+                                ca=str(ca) if kind in TLS_KINDS else None, timeout=self.timeout, protocol="5",
+                                transcript_dir=self.transcript_dir, max_queue=0)
+                link.add_listener(self._recorder(kind))
+                link.add_disconnect_listener(self._wake)
+                self._links[kind] = link
+                link.open()
+                link.subscribe("#", qos=2, retain_as_published=True)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        for link in self._links.values():
+            link.close()
+        self._links.clear()
+
+    def __enter__(self) -> BrokerCapture:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _wake(self, _reason: str) -> None:
+        with self._cond:
+            self._cond.notify_all()
+
+    def _recorder(self, kind: str) -> Callable[[MqttMessage], None]:
+        def record(msg: MqttMessage) -> None:
+            captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t)
+            with self._cond:
+                self._messages.append(captured)
+                self._count += 1
+                self._cond.notify_all()
+        return record
+
+    @property
+    def messages(self) -> list[CapturedMessage]:
+        with self._cond:
+            return list(self._messages)
+
+    @property
+    def dropped(self) -> int:
+        with self._cond:
+            return self._count - len(self._messages)
+
+    def wait_for(self, predicate: Callable[[CapturedMessage], bool], timeout: float | None = None
+                 ) -> CapturedMessage | None:
+        """The first captured message (already seen or arriving) that satisfies ``predicate``; None
+        if none came in time (silence: the caller decides). MqttLinkError if an observer lost its
+        broker, since then absence proves nothing."""
+        wait = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        seen = 0  # messages already tested, counted from the first ever captured
+        with self._cond:
+            while True:
+                size = len(self._messages)
+                # Only the messages new since the last look; indexing a deque near its right end is
+                # cheap, so a long capture is not rescanned on every wake.
+                for i in range(max(0, size - (self._count - seen)), size):
+                    if predicate(self._messages[i]):
+                        return self._messages[i]
+                seen = self._count
+                lost = [k for k, link in self._links.items() if not link.connected]
+                if lost:
+                    raise MqttLinkError(f"capture lost its connection to the lab broker ({', '.join(lost)})")
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                self._cond.wait(remaining)
+
+    def to_evidence(self, name: str = "MQTT messages seen by the lab broker") -> Evidence:
+        rows = [m.to_dict(self.redactor) for m in self.messages]
+        return Evidence("table", name, rows)
