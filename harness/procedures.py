@@ -238,7 +238,7 @@ class ProcedureRunner:
                             None if payload is None else _regex_render(payload, values))
         try:
             name, message, groups = link.expect_any(wanted, timeout=timeout)
-        except TimeoutError as exc:
+        except ExpectTimeout as exc:
             result.detail = f"no message on {' / '.join(t for t, _ in wanted.values())} ({exc})"
             return "timeout"
         result.captures.update({k: v for k, v in groups.items() if v is not None})

@@ -100,11 +100,14 @@ def broker_outage(device: Device) -> CheckResult:
         return CheckResult.inconclusive("no lab broker and await_broker procedure: the outage cannot be staged")
     if not _await_broker(device):
         return CheckResult.inconclusive("the device was not connected to the lab broker before the outage")
+    capture = device.bench.services.get("capture")
     broker.stop_instance(kind)
     try:
         local_ok = _alive(device) and read_ok(device)
     finally:
         broker.start_instance(kind)
+        if capture is not None:
+            capture.reattach(kind)
     reconnected = _await_broker(device)
     return judge_broker_outage(OutageObservation(local_ok, reconnected, RECONNECT_TIMEOUT_S))
 

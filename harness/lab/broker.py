@@ -311,6 +311,30 @@ class LabBroker:
             self._runtime = None
         _LIVE.discard(self)
 
+    # -- outages (5.9-2) ---------------------------------------------------------------------------
+    def stop_instance(self, kind: str) -> None:
+        """Take one listener away, as a broker outage: its log and events stay readable."""
+        with self._lock:
+            inst = self._instance(kind)
+            inst.request_stop()
+            inst.terminate(self.timeout)
+
+    def start_instance(self, kind: str) -> None:
+        """Bring a stopped listener back on the same port (devices reconnect to what they knew)."""
+        with self._lock:
+            inst = self._instance(kind)
+            if inst.proc is not None and inst.proc.poll() is None:
+                return
+            assert self._runtime is not None, "start() the broker first"
+            config = self._runtime / f"{kind}.conf"
+            mark = inst.last_seq()
+            inst.launch(self.mosquitto, config)
+            if inst.wait_event(lambda e: e.kind == READY, self.timeout, mark) is None:
+                tail = inst.tail()
+                inst.terminate(self.timeout)
+                raise BrokerError(f"lab broker {kind} did not come back on port {inst.port}:\n{tail}")
+            self._probe(kind)
+
     def __enter__(self) -> LabBroker:
         return self.start()
 

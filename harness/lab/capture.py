@@ -61,24 +61,34 @@ class BrokerCapture:
         self._links: dict[str, MqttLink] = {}
 
     def start(self) -> BrokerCapture:
-        user, password = self.broker.observer
         if not self.kinds:
             raise BrokerError("nothing to capture: the lab broker has no listener running (start it first)")
         try:
             for kind in self.kinds:
-                ca = self.broker.rogue_ca_path if kind == "rogue" else self.broker.ca_path
-                link = MqttLink(f"capture-{kind}", url=self.broker.url(kind), username=user, password=password,
-                                ca=str(ca) if kind in TLS_KINDS else None, timeout=self.timeout, protocol="5",
-                                transcript_dir=self.transcript_dir, max_queue=0)
-                link.add_listener(self._recorder(kind))
-                link.add_disconnect_listener(self._wake)
-                self._links[kind] = link
-                link.open()
-                link.subscribe("#", qos=2, retain_as_published=True)
+                self._attach(kind)
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _attach(self, kind: str) -> None:
+        user, password = self.broker.observer
+        ca = self.broker.rogue_ca_path if kind == "rogue" else self.broker.ca_path
+        link = MqttLink(f"capture-{kind}", url=self.broker.url(kind), username=user, password=password,
+                        ca=str(ca) if kind in TLS_KINDS else None, timeout=self.timeout, protocol="5",
+                        transcript_dir=self.transcript_dir, max_queue=0)
+        link.add_listener(self._recorder(kind))
+        link.add_disconnect_listener(self._wake)
+        self._links[kind] = link
+        link.open()
+        link.subscribe("#", qos=2, retain_as_published=True)
+
+    def reattach(self, kind: str) -> None:
+        """After a staged outage of one listener: observe it again (messages so far are kept)."""
+        old = self._links.pop(kind, None)
+        if old is not None:
+            old.close()
+        self._attach(kind)
 
     def stop(self) -> None:
         for link in self._links.values():
