@@ -38,6 +38,8 @@ AUTOMATED = {
     "5.9-1-2": "test_suites/pytest/test_5_9_resilience.py",
     "5.9-2-2": "test_suites/pytest/test_5_9_resilience.py",
     "5.13-1-2": "test_suites/pytest/test_5_9_resilience.py",
+    "5.5-7-2": "test_suites/pytest/test_5_5_communication.py",
+    "5.8-2-2": "test_suites/pytest/test_5_8_personal_data.py",
 }
 
 
