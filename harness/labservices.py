@@ -37,6 +37,10 @@ def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
     kwargs: dict[str, Any] = {}
     if cfg is not None:
         kwargs.update(host=cfg.host, mosquitto=cfg.mosquitto)
+        if cfg.ca_dir is not None:
+            from harness.lab.ca import LabCA
+            folder = Path(str(bench.resolve(cfg.ca_dir, where="broker.ca_dir")))
+            kwargs["ca"] = LabCA.load_or_create(folder if folder.is_absolute() else bench.base_dir / folder)
     broker = LabBroker(workdir, accounts=accounts, **kwargs).start()
     capture = None
     try:

@@ -424,6 +424,8 @@ class BrokerConfig(Strict):
     host: str = "127.0.0.1"
     url: str | None = Field(None, description="An existing lab broker when start is false.")
     ca: Value | None = Field(None, description="CA that signs the existing broker's certificate.")
+    ca_dir: Value | None = Field(None, description="Folder of the lab CA (ca.pem, key) the started broker's "
+                                                   "certificate comes from; created when missing. Devices must trust it.")
     accounts: dict[str, Value] = Field(default_factory=dict, description="Broker accounts (user: password) devices use.")
 
 
