@@ -259,22 +259,50 @@ class Device:
             raise DeviceStateError("the run has no lab broker (the profile declares no MQTT link with broker: lab)")
         return vars_
 
-    def connect_broker(self, *, listener: str = "url") -> bool:
-        """Provision the unit for the lab broker (``connect_broker``) and wait until it is
-        connected (``await_broker``). ``listener`` picks the URL: url (TLS), plain_url, rogue_url."""
+    LISTENERS = {"url": "tls", "plain_url": "plain", "rogue_url": "rogue"}
+
+    def broker_mark(self, kind: str = "tls") -> int:
+        return int(self.bench.services["broker"].last_seq(kind))
+
+    def await_broker(self, kind: str = "tls", *, since: int = 0, timeout: float | None = None) -> bool:
+        """Wait until the lab broker's ``kind`` listener logs this unit's account connecting (after
+        event ``since``): the broker's own log is the evidence, not the device's word."""
+        return self.broker_outcome(kind, since=since, timeout=timeout) == "connected"
+
+    def broker_outcome(self, kind: str = "tls", *, since: int = 0, timeout: float | None = None) -> str:
+        """"connected", "tls refused" (a handshake failure logged by that listener: with one unit
+        provisioned at a time it is this unit's) or "no connection" (nothing within the timeout)."""
+        broker = self.bench.services["broker"]
+        account = self.broker_vars()["user"]
+        wait = timeout if timeout is not None else float(self.profile.settle.get("broker_connect", 30.0))
+        event = broker.wait_event(kind, lambda e: (e.kind == "connected" and e.username == account)
+                                  or e.kind == "tls_failure", wait, since)
+        if event is None:
+            return "no connection"
+        return "connected" if event.kind == "connected" else f"tls refused ({event.detail})"
+
+    def connect_broker(self, *, listener: str = "url") -> str:
+        """Provision the unit for one lab broker listener (``connect_broker`` procedure) and wait for
+        its connection there. Returns "connected", "refused (…)" or "no connection"; with the
+        default (TLS) listener anything but "connected" is a DeviceStateError."""
         if self.state.broker and listener == "url":
-            return True
+            return "connected"
         variables = dict(self.broker_vars())
         variables["url"] = variables[listener]
+        kind = self.LISTENERS[listener]
+        since = self.broker_mark(kind)
         self.login_current()
         result = self.run("connect_broker", broker=variables)
+        self.state.broker = False
         if not result.ok:
-            raise DeviceStateError(f"connect_broker ended {result.outcome}: {result.detail}")
-        connected = self.run("await_broker").ok if self.has("await_broker") else True
-        self.state.broker = connected and listener == "url"
-        if listener == "url" and not connected:
-            raise DeviceStateError("the unit did not report a broker connection (await_broker)")
-        return connected
+            answer = f"refused ({result.detail or result.outcome})"
+        else:
+            answer = self.broker_outcome(kind, since=since)
+        if listener == "url":
+            if answer != "connected":
+                raise DeviceStateError(f"the unit did not connect to the lab broker's TLS listener: {answer}")
+            self.state.broker = True
+        return answer
 
     def mark_changed(self, *, password: str | None = None, user_data: bool | None = None) -> None:
         """A test changed the unit: it is no longer known to be in its factory state."""

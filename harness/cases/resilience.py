@@ -60,13 +60,8 @@ def _read_config(device: Device) -> dict[str, str] | None:
     return {"ssid": str(res.captures.get("ssid") or "")} if res.ok else None
 
 
-def _await_broker(device: Device) -> bool | None:
-    if not device.has("await_broker"):
-        return None
-    try:
-        return device.run("await_broker").ok
-    except LabFault:
-        return None
+def _broker_in_use(device: Device) -> bool:
+    return "broker" in device.bench.services and device.state.broker is True
 
 
 def power_loss(device: Device) -> CheckResult:
@@ -83,9 +78,11 @@ def power_loss(device: Device) -> CheckResult:
     before = _read_config(device)
     if before != {"ssid": planted["ssid"]}:
         return CheckResult.inconclusive(f"the configuration could not be read back before the power cut ({before})")
+    watch_broker = _broker_in_use(device)
+    since = device.broker_mark() if watch_broker else 0
     cycle = device.run("power_cycle")
     device.state.session = "unknown"
-    reconnected = _await_broker(device) if cycle.ok else None
+    reconnected = device.await_broker(since=since) if cycle.ok and watch_broker else None
     after = _read_config(device) if cycle.ok else None
     return judge_power_loss(PowerLossObservation(
         booted=cycle.ok or None, config_before=before, config_after=after, reconnected=reconnected,
@@ -95,20 +92,20 @@ def power_loss(device: Device) -> CheckResult:
 def broker_outage(device: Device) -> CheckResult:
     """5.9-2-2: the lab broker instance the device uses goes away and comes back on the same port."""
     broker = device.bench.services.get("broker")
-    kind = device.bench.services.get("device_listener", "tls")
-    if broker is None or not device.has("await_broker"):
-        return CheckResult.inconclusive("no lab broker and await_broker procedure: the outage cannot be staged")
-    if not _await_broker(device):
-        return CheckResult.inconclusive("the device was not connected to the lab broker before the outage")
+    kind = "tls"
+    if broker is None:
+        return CheckResult.inconclusive("the run has no lab broker: the outage cannot be staged")
+    device.ensure("broker_connected")
     capture = device.bench.services.get("capture")
     broker.stop_instance(kind)
     try:
         local_ok = _alive(device) and read_ok(device)
     finally:
+        since = device.broker_mark(kind)
         broker.start_instance(kind)
         if capture is not None:
             capture.reattach(kind)
-    reconnected = _await_broker(device)
+    reconnected = device.await_broker(kind, since=since)
     return judge_broker_outage(OutageObservation(local_ok, reconnected, RECONNECT_TIMEOUT_S))
 
 

@@ -47,19 +47,6 @@ def _wait_publish(device: Device, transport: str, since: int) -> bool:
     return got is not None
 
 
-def _offer(device: Device, listener: str) -> str:
-    """Provision ``listener`` (plain_url, url); returns how the device answered."""
-    vars_ = dict(device.broker_vars())
-    vars_["url"] = vars_[listener]
-    device.login_current()
-    result = device.run("connect_broker", broker=vars_)
-    device.state.broker = False
-    if not result.ok:
-        return f"refused ({result.detail or result.outcome})"
-    ok = device.run("await_broker").ok if device.has("await_broker") else True
-    return "connected" if ok else "no connection reported"
-
-
 def traffic_campaign(device: Device) -> dict[str, Any]:
     if "traffic" in device.cache:
         return device.cache["traffic"]
@@ -74,13 +61,15 @@ def traffic_campaign(device: Device) -> dict[str, Any]:
     device.mark_changed(user_data=True)
     start = len(capture.messages)
     steps = []
-    answer = _offer(device, "plain_url")
+    answer = device.connect_broker(listener="plain_url")
     published = answer == "connected" and _wait_publish(device, "plain", start)
     steps.append({"offered": "plaintext listener", "device": answer, "published": published})
     mark = len(capture.messages)
-    answer = _offer(device, "url")
+    try:
+        answer = device.connect_broker()
+    except LabFault as exc:
+        answer = str(exc)
     published = answer == "connected" and _wait_publish(device, "tls", mark)
-    device.state.broker = answer == "connected"
     steps.append({"offered": "TLS listener", "device": answer, "published": published})
     topic = _device_filter(device)
     observed = [Observed(m.transport, m.topic, m.payload.decode("utf-8", errors="replace"))
@@ -118,14 +107,14 @@ def rogue_broker(device: Device) -> CheckResult:
     unknown CA; it must abort the handshake (and stay alive)."""
     broker = device.bench.services["broker"]
     since = broker.last_seq("rogue")
-    said = _offer(device, "rogue_url")
+    said = device.connect_broker(listener="rogue_url")
     first = broker.wait_event("rogue", lambda e: e.kind in ("tls_failure", "connected"), timeout=15.0, since=since)
     events = [e for e in broker.events("rogue") if e.seq > since]
     account = device.broker_vars()["user"]
     obs = RogueBrokerObservation(
         connected_clients=[e.client_id or "" for e in events if e.kind == "connected" and e.username == account],
         tls_failures=[f"{e.address}: {e.detail}" for e in events if e.kind == "tls_failure"],
-        device_said=said if first is not None else f"{said}; the rogue listener logged nothing",
+        device_said=said if first is not None else f"{said}; the rogue listener logged no handshake",
         alive_after=device.prove_alive_network())
     try:
         device.connect_broker()  # back to the genuine broker for the test cases that follow
