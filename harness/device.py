@@ -73,6 +73,9 @@ class Device:
                 raise LabFault(f"unit {self.unit_id}: link {name!r} has no url")
             return SerialLink(name, **where, **settings)
         if kind == "http":
+            from harness.procedures import render
+            # The base URL may name the unit: https://{{unit.address}}:8443
+            settings["base_url"] = render(str(settings.get("base_url") or ""), self.variables())[0]
             return HttpLink(name, scope=self.scope, **where, **settings)
         if kind in ("telnet", "ssh"):
             settings["host"] = settings.get("host") or self.bench.address(self.unit_id)
