@@ -19,6 +19,8 @@ runtime: runtime.json
 secrets: {{file: secrets.json, environment: false}}
 fetch: {{allow: [127.0.0.0/8], ca: {{runtime: https.ca}}, timeout: 5}}
 networks: [127.0.0.0/8]
+# The lab broker the suites start; the simulated units trust its CA (the simulator was given it).
+broker: {{start: true, ca_dir: lab-ca}}
 """
 
 
@@ -34,6 +36,7 @@ class SimulatorProcess:
     units: int = 3
     time_scale: float = 0.0
     lifetime: float = 3600.0
+    netns: Any = None  # a harness.net.netns.Namespace to run the simulator in (isolated bench)
     proc: subprocess.Popen[bytes] | None = None
     runtime: dict[str, Any] = field(default_factory=dict)
 
@@ -51,6 +54,13 @@ class SimulatorProcess:
                "--lifetime", str(self.lifetime)]
         for name, value in self.defects.items():
             cmd += ["--defect", name if value is None else f"{name}={value}"]
+        # The lab CA the broker's certificate will come from: the units trust it like a product
+        # trusts its maker's cloud CA.
+        from harness.lab.ca import LabCA
+        ca = LabCA.load_or_create(self.run_dir / "lab-ca", key_type="ec")
+        cmd += ["--trust-ca", str(ca.ca_path)]
+        if self.netns is not None:
+            cmd = self.netns.exec_args(cmd)
         log = open(self.run_dir / "simulator.log", "ab")
         self.proc = subprocess.Popen(cmd, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
                                      start_new_session=True)

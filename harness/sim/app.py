@@ -1,4 +1,5 @@
-"""Assemble and run one simulator: units, their consoles, the HTTPS server, the runtime files."""
+"""Assemble and run one simulator: units, their consoles, MQTT clients and network services, the
+manufacturer's HTTPS site, the runtime files."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from typing import Any
 
 from harness.sim import runtime
 from harness.sim.catalog import FIRMWARE, HARDWARE, MANUFACTURER, MODEL, PERSONAS, behaviour_for
-from harness.sim.certs import make_lab_certificates
+from harness.sim.certs import SimCA
 from harness.sim.console import Console
 from harness.sim.documents import POLICY, SECURITY_TXT, SUPPORT, documents
 from harness.sim.flash import Flash
+from harness.sim.mqtt import MqttClient
+from harness.sim.network import UnitNetwork, bind_units
 from harness.sim.pty_port import PtyPort
 from harness.sim.timing import Delays
 from harness.sim.unit import Unit
@@ -37,6 +40,7 @@ class Options:
     defects: dict[str, int | None]
     time_scale: float = 1.0
     lifetime: float = 3600.0
+    trust_ca: Path | None = None  # the CA the units' MQTT clients trust; default: the simulator's own
 
 
 @contextlib.contextmanager
@@ -53,8 +57,8 @@ def run_dir_lock(run_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], web: WebServer,
-                  ca: Path) -> dict[str, Any]:
+def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], networks: list[UnitNetwork],
+                  web: WebServer, ca: Path) -> dict[str, Any]:
     base = web.base_url
     return {
         "persona": opts.persona,
@@ -63,7 +67,8 @@ def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], web
         "time_scale": opts.time_scale,
         "product": {"manufacturer": MANUFACTURER, "model": MODEL, "hardware": HARDWARE, "firmware": FIRMWARE},
         "units": {u.identity.uid: {"console": c.port.path, "serial": u.identity.serial, "mac": u.identity.mac,
-                                   "address": "127.0.0.1"} for u, c in zip(units, consoles, strict=True)},
+                                   "address": n.address, "services": n.services}
+                  for u, c, n in zip(units, consoles, networks, strict=True)},
         "https": {"base_url": base, "ca": str(ca), "security_txt": base + SECURITY_TXT, "policy": base + POLICY,
                   "support": base + SUPPORT},
     }
@@ -79,25 +84,38 @@ async def _serve(opts: Options, run_dir: Path) -> None:
     delays = Delays(scale=opts.time_scale)
     units: list[Unit] = []
     consoles: list[Console] = []
+    clients: list[MqttClient] = []
+    networks: list[UnitNetwork] = []
     web: WebServer | None = None
     try:
+        ca = SimCA()
+        ca_path = run_dir / runtime.CA
+        runtime.write_atomic(ca_path, ca.ca_pem)
+        trust_ca = opts.trust_ca.resolve() if opts.trust_ca else ca_path
         for i in range(1, opts.units + 1):
             identity = persona.unit(i)
-            units.append(Unit(identity, behaviour, Flash(run_dir / "flash" / f"{identity.uid}.json"), delays,
-                              taken_labels=[u.label for u in units]))
-            consoles.append(Console(units[-1], PtyPort()))
-        certs = make_lab_certificates()
-        ca = run_dir / runtime.CA
-        runtime.write_atomic(ca, certs.ca_pem)
-        web = WebServer(certs)
+            unit = Unit(identity, behaviour, Flash(run_dir / "flash" / f"{identity.uid}.json"), delays,
+                        taken_labels=[u.label for u in units])
+            units.append(unit)
+            clients.append(MqttClient(unit, trust_ca))
+            consoles.append(Console(unit, PtyPort(), clients[-1]))
+            clients[-1].notify = consoles[-1].notice
+            networks.append(UnitNetwork(unit, clients[-1], ca, run_dir / "flash", loop))
+        await bind_units(networks)
+        web = WebServer(ca.issue(["localhost", "127.0.0.1"]))
         web.serve(documents(behaviour, web.base_url))
+        for net, client in zip(networks, clients, strict=True):
+            net.serve()
+            assert net.address is not None
+            client.start(loop, net.address)
         for console in consoles:
             console.start(loop)
         for unit in units:
             unit.power_on()
         runtime.publish_secrets(run_dir, {u.identity.uid: u.label for u in units})
-        runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, web, ca))
-        print(f"harness sim: {opts.persona}, {opts.units} unit(s), {web.base_url}, pid {os.getpid()}: ready "
+        runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, networks, web, ca_path))
+        addresses = ", ".join(f"{n.unit.identity.uid} {n.address}" for n in networks)
+        print(f"harness sim: {opts.persona}, {opts.units} unit(s) ({addresses}), {web.base_url}, pid {os.getpid()}: ready "
               f"({run_dir / runtime.RUNTIME})", flush=True)
         try:
             await asyncio.wait_for(stop.wait(), timeout=opts.lifetime)
@@ -109,10 +127,11 @@ async def _serve(opts: Options, run_dir: Path) -> None:
         runtime.withdraw_runtime(run_dir)
         for unit in units:
             await unit.shutdown()
+        # Concurrently: each HTTPS server waits for its thread's poll interval to stop.
+        await asyncio.gather(*(c.close() for c in clients), *(n.close() for n in networks),
+                             *([asyncio.to_thread(web.close)] if web is not None else []))
         for console in consoles:
             await console.close()
-        if web is not None:
-            web.close()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
 

@@ -11,6 +11,8 @@ MANUFACTURER = "SimIoT Ltd"
 MODEL = "SimIoT Hub H1"
 HARDWARE = "rev B"
 FIRMWARE = "1.4.2"
+BUILD = "20240611-3f9c2e1"
+KERNEL = "5.15.0-simiot"
 ADMIN_USER = "admin"
 MAX_UNITS = 9  # serial SIM-X-000<n> and MAC ...:3<n> have one digit for the unit
 
@@ -30,6 +32,16 @@ class Behaviour:
     security_txt: str = "valid"  # valid | absent | no_contact | expired
     policy_timelines: bool = True
     support_end_date: bool = True
+    # Network services (one front-end module each; see docs/simulator.md for the ports).
+    login_lockout: bool = True  # 5 consecutive failures lock every login surface, growing periods
+    telnet: bool = False  # legacy telnetd on 2323
+    debug_shell: bool = False  # undocumented root shell on 4444, no authentication
+    ssh_algorithms: str = "modern"  # modern | legacy (ssh-rsa host key, SHA-1 kex and MACs)
+    tls: str = "modern"  # modern (TLS 1.2+, ECDHE+AEAD) | legacy (TLS 1.0+, CBC/RSA-kex, RSA-1024 key)
+    status_public: bool = False  # GET /api/status answers without a token (version, build, kernel)
+    config_requires_auth: bool = True  # /api/config needs a bearer token
+    mqtt_plaintext: bool = False  # mqtt:// allowed and telemetry carries the Wi-Fi PSK and an API token
+    mqtt_verifies_broker: bool = True  # mqtts:// checks the broker certificate chain and host name
 
 
 @dataclass(frozen=True)
@@ -56,9 +68,13 @@ PERSONAS: dict[str, Persona] = {p.name: p for p in (
             "policy with timelines, support period with an end date",
             Behaviour(label_scheme="random", reset_password="label", reset_wipes_user_data=True)),
     Persona("legacy", "L", "admin/admin on every unit, user data survives reset, no security.txt, "
-            "support page without an end date",
+            "support page without an end date, no login lockout, telnet and an open debug shell, legacy SSH "
+            "and TLS, version disclosed and configuration writable without authentication, plaintext MQTT "
+            "with secrets in the telemetry (it still verifies the broker's certificate over mqtts://)",
             Behaviour(label_scheme="admin", reset_password="label", reset_wipes_user_data=False,
-                      security_txt="absent", support_end_date=False)),
+                      security_txt="absent", support_end_date=False, login_lockout=False, telnet=True,
+                      debug_shell=True, ssh_algorithms="legacy", tls="legacy", status_public=True,
+                      config_requires_auth=False, mqtt_plaintext=True)),
 )}
 
 
@@ -114,6 +130,21 @@ DEFECTS: dict[str, Defect] = {d.name: d for d in (
     Defect("policy_no_timelines", "the policy page omits the acknowledgement and status-update timelines",
            {"policy_timelines": False}),
     Defect("support_period_no_end_date", "the support page states no end date", {"support_end_date": False}),
+    Defect("no_lockout", "unlimited login attempts: no lockout after repeated failures (any login surface)",
+           {"login_lockout": False}),
+    Defect("telnet_enabled", "a telnet server on port 2323 with the console's login and shell", {"telnet": True}),
+    Defect("debug_shell", "an undocumented root shell on TCP port 4444, no authentication", {"debug_shell": True}),
+    Defect("legacy_ssh", "SSH offers an ssh-rsa (RSA-1024) host key, diffie-hellman-group1/14-sha1, CBC "
+           "ciphers and hmac-sha1/md5", {"ssh_algorithms": "legacy"}),
+    Defect("weak_tls", "the HTTPS API also accepts TLS 1.0/1.1 and CBC/RSA-key-exchange suites, RSA-1024 "
+           "certificate", {"tls": "legacy"}),
+    Defect("status_discloses_version", "GET /api/status answers without authentication with firmware, serial, "
+           "build and kernel", {"status_public": True}),
+    Defect("config_without_auth", "/api/config is read and written without a token", {"config_requires_auth": False}),
+    Defect("mqtt_plaintext", "MQTT over plain mqtt:// is accepted and the telemetry carries the Wi-Fi PSK and an "
+           "API token", {"mqtt_plaintext": True}),
+    Defect("accepts_rogue_broker", "mqtts:// without certificate or host-name verification",
+           {"mqtt_verifies_broker": False}),
 )}
 
 

@@ -13,7 +13,8 @@ from harness.sim.catalog import DEFECTS, MAX_UNITS, PERSONAS, CatalogError, pars
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness sim", description="Reference simulated device: several units of the SimIoT Hub H1, "
-        "each with a serial console on a pty, and one HTTPS server. See docs/simulator.md.")
+        "each with a serial console on a pty, network services on its own loopback address and an MQTT "
+        "client, and the manufacturer's HTTPS site. See docs/simulator.md.")
     p.add_argument("--persona", choices=sorted(PERSONAS), default="compliant")
     p.add_argument("--units", type=int, default=3, help=f"number of units, 1..{MAX_UNITS} (default 3)")
     p.add_argument("--run-dir", type=Path, help="where flash, runtime.json, secrets.json and lab-ca.pem live")
@@ -22,6 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--defect", action="append", default=[], metavar="NAME[=VALUE]",
                    help="switch on one defect (repeatable); see --list-defects")
     p.add_argument("--lifetime", type=float, default=3600.0, help="exit by itself after this many seconds")
+    p.add_argument("--trust-ca", type=Path, metavar="PATH",
+                   help="CA certificate (PEM) the units' MQTT clients trust, read at each connection "
+                        "(default: the simulator's own lab-ca.pem)")
     p.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
     return p
 
@@ -52,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         problems.append(f"--time-scale must be >= 0, got {args.time_scale}")
     if not args.lifetime > 0:
         problems.append(f"--lifetime must be > 0, got {args.lifetime}")
+    if args.trust_ca is not None and not args.trust_ca.is_file():
+        problems.append(f"--trust-ca {args.trust_ca}: no such file")
     try:
         defects = parse_defects(args.defect)
     except CatalogError as exc:
@@ -61,4 +67,4 @@ def main(argv: list[str] | None = None) -> int:
             print(f"harness sim: {problem}", file=sys.stderr)
         return 2
     return run(Options(persona=args.persona, units=args.units, run_dir=args.run_dir, defects=defects,
-                       time_scale=args.time_scale, lifetime=args.lifetime))
+                       time_scale=args.time_scale, lifetime=args.lifetime, trust_ca=args.trust_ca))

@@ -6,22 +6,19 @@ the unit is not running, and renders the unit's lifecycle events (reset, reboot,
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from harness.sim.catalog import FIRMWARE, MODEL
+from harness.sim.lines import LineReader
 from harness.sim.noise import Noise
 from harness.sim.pty_port import PtyPort
-from harness.sim.unit import Event, PasswdOutcome, Power, Unit
+from harness.sim.shell import LOGIN_PROMPT, PASSWORD_PROMPT, PROMPT, getty
+from harness.sim.unit import Event, Power, Unit
 
-LOGIN_PROMPT = "simiot login: "
-PROMPT = "simiot> "
-PASSWORD_PROMPT = "Password: "
-MAX_LINE = 1024  # longer input is dropped, as a tty's line buffer would
-CR, LF, BS, DEL = 0x0D, 0x0A, 0x08, 0x7F
-HELP = ("commands:", "  version                 show the firmware version", "  passwd                  change the password",
-        "  wifi set <ssid> <psk>   store Wi-Fi credentials", "  wifi show               show the Wi-Fi settings",
-        "  factory-reset           erase user data and restore factory settings", "  reboot                  restart the unit",
-        "  exit | logout           end the session", "  help                    this list")
+if TYPE_CHECKING:
+    from harness.sim.mqtt import MqttClient
+
+__all__ = ["LOGIN_PROMPT", "PASSWORD_PROMPT", "PROMPT", "Console", "LineReader", "boot_log_early", "boot_log_late"]
 
 
 def boot_log_early() -> str:
@@ -32,56 +29,11 @@ def boot_log_late(serial: str) -> str:
     return f"[    1.204512] eth0: link up\r\n{MODEL} firmware {FIRMWARE} (serial {serial})\r\n\r\n{LOGIN_PROMPT}"
 
 
-class LineReader:
-    """Typed bytes in, lines out; echo happens as the line is consumed, like a getty reading."""
-
-    def __init__(self) -> None:
-        self._buf = bytearray()
-        self._ready = asyncio.Event()
-        self._last_cr = False
-
-    def feed(self, data: bytes) -> None:
-        self._buf += data
-        self._ready.set()
-
-    def discard(self) -> None:
-        self._buf.clear()
-        self._ready.clear()
-        self._last_cr = False
-
-    async def read_line(self, echo: bool, write: Callable[[bytes], None]) -> str:
-        line = bytearray()
-        while True:
-            while not self._buf:
-                self._ready.clear()
-                await self._ready.wait()
-            b = self._buf.pop(0)
-            if b == LF and self._last_cr:
-                self._last_cr = False  # the LF of a CRLF
-                continue
-            self._last_cr = b == CR
-            if b in (CR, LF):
-                if echo:
-                    write(b"\r\n")
-                return line.decode("utf-8", errors="replace")
-            if b in (BS, DEL):
-                if line:
-                    while line and (line.pop() & 0xC0) == 0x80:
-                        pass  # drop a whole UTF-8 character
-                    if echo:
-                        write(b"\b \b")
-                continue
-            if b < 0x20 or len(line) >= MAX_LINE:
-                continue  # other control characters are not part of a line
-            line.append(b)
-            if echo:
-                write(bytes([b]))
-
-
 class Console:
-    def __init__(self, unit: Unit, port: PtyPort) -> None:
+    def __init__(self, unit: Unit, port: PtyPort, mqtt: MqttClient | None = None) -> None:
         self.unit = unit
         self.port = port
+        self.mqtt = mqtt
         self.noise = Noise(unit.identity.index) if unit.behaviour.noisy_console else None
         self.reader = LineReader()
         self._session: asyncio.Task[None] | None = None
@@ -105,6 +57,12 @@ class Console:
 
     def _echo(self, data: bytes) -> None:
         self.port.write(data)
+
+    def notice(self, text: str) -> None:
+        """An unsolicited line from the firmware (e.g. the MQTT client), shown where the cursor is,
+        as a syslog line on a real console would be; not while booting or hung."""
+        if self.unit.power is Power.RUNNING and not self.unit.console_silenced:
+            self.emit(text + "\r\n")
 
     # -- input and lifecycle ------------------------------------------------------------------
     def _on_data(self, data: bytes) -> None:
@@ -135,77 +93,14 @@ class Console:
             self._session = asyncio.get_running_loop().create_task(self._login_loop())
 
     # -- session ------------------------------------------------------------------------------
-    async def _line(self, echo: bool = True) -> str:
+    async def read_line(self, echo: bool = True) -> str:
         return await self.reader.read_line(echo, self._echo)
 
+    def _hung(self) -> bool:
+        if self.unit.console_silenced:
+            self.reader.discard()
+            return True  # the outcome was shown; from now on the console ignores everything
+        return False
+
     async def _login_loop(self) -> None:
-        while True:
-            user = await self._line()
-            if not user:
-                self.emit(LOGIN_PROMPT)
-                continue
-            self.emit(PASSWORD_PROMPT)
-            password = await self._line(echo=False)
-            ok = await self.unit.authenticate(user, password)
-            if ok:
-                self.emit(f"\r\nWelcome to SimIoT Hub\r\n{PROMPT}")
-            elif self.unit.behaviour.announces_rejection:
-                self.emit(f"\r\nLogin incorrect\r\n{LOGIN_PROMPT}")
-            else:
-                self.emit(LOGIN_PROMPT)
-            if self.unit.console_silenced:
-                self.reader.discard()
-                return  # the outcome was shown; from now on the console ignores everything
-            if ok:
-                await self._shell()
-
-    async def _shell(self) -> None:
-        while True:
-            words = (await self._line()).split()
-            if not words:
-                self.emit(PROMPT)
-                continue
-            cmd = words[0]
-            if cmd in ("exit", "logout"):
-                self.emit(f"logout\r\n{LOGIN_PROMPT}")
-                return
-            if cmd == "reboot":
-                self.unit.reboot()  # its REBOOTING event ends this session
-                return
-            if cmd == "factory-reset":
-                self.unit.factory_reset()
-                return
-            if cmd == "passwd":
-                self.emit(await self._passwd() + "\r\n" + PROMPT)
-                continue
-            self.emit(self._command(words) + "\r\n" + PROMPT)
-
-    async def _passwd(self) -> str:
-        self.emit("Current password: ")
-        current = await self._line(echo=False)
-        self.emit("\r\nNew password: ")
-        new = await self._line(echo=False)
-        self.emit("\r\nRetype new password: ")
-        retyped = await self._line(echo=False)
-        outcome = self.unit.change_password(current, new, retyped)
-        return "\r\n" + {
-            PasswdOutcome.UPDATED: "passwd: password updated successfully",
-            PasswdOutcome.AUTH_ERROR: "passwd: Authentication token manipulation error",
-            PasswdOutcome.MISMATCH: "passwd: passwords do not match",
-        }[outcome]
-
-    def _command(self, words: list[str]) -> str:
-        cmd, args = words[0], words[1:]
-        if cmd == "version":
-            return f"firmware {FIRMWARE}"
-        if cmd == "help":
-            return "\r\n".join(HELP)
-        if cmd == "wifi":
-            if len(args) == 3 and args[0] == "set":
-                self.unit.set_wifi(args[1], args[2])
-                return "wifi: saved"
-            if args == ["show"]:
-                ssid, psk = self.unit.wifi()
-                return f"ssid={ssid}\r\npsk={'set' if psk else 'unset'}"
-            return "wifi: usage: wifi set <ssid> <psk> | wifi show"
-        return f"sh: {cmd}: not found"
+        await getty(self.unit, self, self.mqtt, after_attempt=self._hung)

@@ -1,17 +1,25 @@
-"""One physical unit: its flash state, power/boot lifecycle and the operations its services (the
-console today; telnet, SSH, MQTT later) expose. No I/O besides flash; front-ends subscribe to
+"""One physical unit: its flash state, power/boot lifecycle and the operations its services
+(console, telnet, SSH, HTTPS API, MQTT) expose. No I/O besides flash; front-ends subscribe to
 lifecycle events and render them."""
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import secrets
+import threading
+import time
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 
 from harness.sim.catalog import ADMIN_USER, Behaviour, UnitIdentity
 from harness.sim.flash import Flash, FlashState, empty_user_data
+from harness.sim.lockout import Lockout
 from harness.sim.passwords import label_password
 from harness.sim.timing import Delays
+
+TOKEN_LIFETIME = 3600.0  # API session tokens; real seconds (a client never waits for this)
+MAX_TOKENS = 64  # the oldest session is dropped beyond this, as a device with little RAM would
 
 
 class Power(enum.Enum):
@@ -34,6 +42,23 @@ class PasswdOutcome(enum.Enum):
     MISMATCH = "mismatch"  # new and retyped differ
 
 
+class LoginResult(enum.Enum):
+    OK = "ok"
+    REFUSED = "refused"  # the password was evaluated and is wrong (or the user is unknown)
+    LOCKED = "locked"  # not evaluated: the unit is locked out
+
+
+@dataclass(frozen=True)
+class LoginOutcome:
+    result: LoginResult
+    # LOCKED: real seconds until the lock ends; REFUSED: the lock this failure started, if any.
+    lock_seconds: float | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result is LoginResult.OK
+
+
 Listener = Callable[[Event], None]
 
 
@@ -45,8 +70,16 @@ class Unit:
         self.delays = delays
         self._flash = flash
         self.state = self._load_or_manufacture(taken_labels)
-        self.power = Power.OFF
+        # "Up" as events, for services that hold a new connection until the unit has booted.
+        self._up = asyncio.Event()
+        self._up_threads = threading.Event()
+        self._power = Power.OFF
         self.login_attempts = 0  # since the simulator started, any outcome, any service
+        # In RAM: survives reboots and resets of the unit, not a restart of the simulator.
+        self.lockout = Lockout(enabled=behaviour.login_lockout, scale=delays.scale)
+        self.booted_at: float | None = None  # monotonic time the last boot finished
+        self._tokens: dict[str, float] = {}  # API session token -> expiry (monotonic); RAM only
+        self._app_token: str | None = None
         self._listeners: list[Listener] = []
         self._lifecycle: asyncio.Task[None] | None = None
 
@@ -71,6 +104,31 @@ class Unit:
         return self.state.label
 
     # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def power(self) -> Power:
+        return self._power
+
+    @power.setter
+    def power(self, value: Power) -> None:
+        self._power = value
+        for flag in (self._up, self._up_threads):
+            if value is Power.RUNNING:
+                flag.set()
+            else:
+                flag.clear()
+
+    async def wait_running(self, timeout: float) -> bool:
+        """On the event loop: until the unit runs, at most `timeout` seconds."""
+        try:
+            await asyncio.wait_for(self._up.wait(), timeout)
+        except TimeoutError:
+            return False
+        return self.power is Power.RUNNING
+
+    def wait_running_in_thread(self, timeout: float) -> bool:
+        """The same for a server thread."""
+        return self._up_threads.wait(timeout) and self.power is Power.RUNNING
+
     def subscribe(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
@@ -104,9 +162,13 @@ class Unit:
 
     async def _boot(self) -> None:
         self.power = Power.BOOTING
+        self.booted_at = None
+        self._tokens.clear()  # sessions live in RAM
+        self._app_token = None
         self._notify(Event.BOOT_STARTED)
         await self.delays.sleep(self.delays.boot)
         self.power = Power.RUNNING
+        self.booted_at = time.monotonic()
         self._notify(Event.BOOT_FINISHED)
 
     async def shutdown(self) -> None:
@@ -123,13 +185,46 @@ class Unit:
         self._save()
 
     # -- operations -----------------------------------------------------------------------------
-    async def authenticate(self, user: str, password: str) -> bool:
-        """One login attempt; a refusal takes the failed-login delay."""
+    async def login(self, user: str, password: str) -> LoginOutcome:
+        """One login attempt on any surface. While locked out the password is not evaluated and the
+        answer comes at once; a refusal takes the failed-login delay and may start a lock."""
         self.login_attempts += 1
+        remaining = self.lockout.remaining(time.monotonic())
+        if remaining > 0:
+            return LoginOutcome(LoginResult.LOCKED, remaining)
         ok = user == ADMIN_USER and (self.behaviour.accepts_any_password or password == self.state.password)
-        if not ok:
-            await self.delays.sleep(self.delays.failed_login)
-        return ok
+        if ok:
+            self.lockout.success()
+            return LoginOutcome(LoginResult.OK)
+        await self.delays.sleep(self.delays.failed_login)
+        return LoginOutcome(LoginResult.REFUSED, self.lockout.failure(time.monotonic()))
+
+    async def authenticate(self, user: str, password: str) -> bool:
+        """One login attempt, yes or no (a lockout is a no)."""
+        return (await self.login(user, password)).ok
+
+    def uptime(self) -> float:
+        return 0.0 if self.booted_at is None else time.monotonic() - self.booted_at
+
+    # -- API sessions (RAM) -----------------------------------------------------------------------
+    def issue_token(self) -> str:
+        now = time.monotonic()
+        self._tokens = {t: exp for t, exp in self._tokens.items() if exp > now}
+        while len(self._tokens) >= MAX_TOKENS:
+            del self._tokens[next(iter(self._tokens))]
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = now + TOKEN_LIFETIME
+        return token
+
+    def token_valid(self, token: str) -> bool:
+        expiry = self._tokens.get(token)
+        return expiry is not None and expiry > time.monotonic() and self.power is Power.RUNNING
+
+    def app_token(self) -> str:
+        """The session the companion app holds (what leaky telemetry exposes): one per boot."""
+        if self._app_token is None or not self.token_valid(self._app_token):
+            self._app_token = self.issue_token()
+        return self._app_token
 
     @property
     def console_silenced(self) -> bool:
@@ -144,6 +239,8 @@ class Unit:
         if self.behaviour.applies_password_change:
             self.state.password = new
             self._save()
+            self._tokens.clear()  # a new password ends every API session
+            self._app_token = None
         return PasswdOutcome.UPDATED
 
     def set_wifi(self, ssid: str, psk: str) -> None:
@@ -153,3 +250,11 @@ class Unit:
     def wifi(self) -> tuple[str, str]:
         w = self.state.user_data.get("wifi") or {}
         return str(w.get("ssid", "")), str(w.get("psk", ""))
+
+    def set_mqtt(self, settings: dict[str, str] | None) -> None:
+        """The broker the unit connects to (user data: a reset that wipes user data forgets it)."""
+        self.state.user_data["mqtt"] = dict(settings) if settings else {}
+        self._save()
+
+    def mqtt_settings(self) -> dict[str, str]:
+        return dict(self.state.user_data.get("mqtt") or {})

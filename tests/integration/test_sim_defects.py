@@ -147,12 +147,14 @@ def test_unknown_defect_exits_2() -> None:
 def test_arguments_are_checked_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-defects"]) == 0
     listing = capsys.readouterr().out
-    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == 18
+    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == 27
+    assert "accepts_rogue_broker" in listing
     for argv, needle in ((["--defect", "noisy_console=3"], "takes no value"),
                          (["--defect", "console_hangs_after_logins=zero"], "integer"),
                          (["--defect", "mac_derived_passwords", "--defect", "sequential_label_passwords"], "label_scheme"),
                          (["--units", "10"], "--units"),
                          (["--time-scale", "-1"], "--time-scale"),
+                         (["--trust-ca", "/nonexistent/ca.pem"], "--trust-ca"),
                          ([], "--run-dir is required")):
         assert main([*argv, *(["--run-dir", "/nonexistent/x"] if argv else [])]) == 2, argv
         assert needle in capsys.readouterr().err
