@@ -7,6 +7,8 @@ when the unit is not known to be in its factory state, a login only when there i
 
 from __future__ import annotations
 
+import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +53,7 @@ class Device:
         self.instruments_used: dict[str, dict[str, Any]] = {}
         # Results of multi-step campaigns several test cases judge (the update rounds): run once.
         self.cache: dict[str, Any] = {}
+        self._lock_wait = threading.Event()  # set only to end waits early when a run stops
         self._runner = ProcedureRunner(self)
         self.scope = Scope(list(bench.lab.networks) + ([str(a)] if (a := bench.address(unit_id)) else []))
 
@@ -176,6 +179,15 @@ class Device:
         return LoginAttempt(user, password, result.outcome if result.outcome == "timeout" else "error",
                             None, result.detail or result.outcome)
 
+    def wait_lockout(self, detail: str, *, cap: float = 900.0) -> float:
+        """Wait the lockout period the device announced (``locked for 30 s``, ``Retry-After: 30``),
+        at most ``cap`` seconds; a device time, like a settle time, so it is not scaled again."""
+        m = re.search(r"(\d+(?:\.\d+)?)\s*s\b|Retry-After:?\s*(\d+)", detail or "", re.I)
+        seconds = min(float(m.group(1) or m.group(2)), cap) if m else 1.0
+        self.note(f"waiting {seconds:g} s for the lockout the device announced")
+        self._lock_wait.wait(seconds)
+        return seconds
+
     def prove_alive(self) -> bool:
         """Run the profile's ``alive`` procedure: the device must show it is still answering."""
         if not self.has("alive"):
@@ -212,6 +224,11 @@ class Device:
         if password is None:
             raise DeviceStateError(f"unit {self.unit_id}: no password known for {user!r}")
         attempt = self.try_login(user, password)
+        for _ in range(3):  # a lockout left by an earlier test: wait it out, then try again
+            if attempt.outcome != "locked":
+                break
+            self.wait_lockout(attempt.detail)
+            attempt = self.try_login(user, password)
         if attempt.outcome != "ok":
             raise DeviceStateError(
                 f"unit {self.unit_id}: could not log in as {user!r} with the "

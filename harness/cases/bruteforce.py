@@ -67,7 +67,7 @@ def brute_force_resistance(device: Device) -> CheckResult:
             wrong = "wrong-" + secrets.token_hex(6)  # never a real password, so safe to show
             started = time.monotonic()
             att = device.try_login(user, wrong, procedure=procedure)
-            attempts.append(Attempt(n, att.outcome, time.monotonic() - started, att.alive, att.detail))
+            attempts.append(Attempt(n, att.outcome, time.monotonic() - started, att.alive_after, att.detail))
             if att.outcome != "rejected":
                 break
         result = judge_brute_force(name, attempts, budget)

@@ -89,7 +89,8 @@ def unauthenticated_disclosure(device: Device) -> CheckResult:
         scheme = "https" if iface.tls or iface.kind == "https" else "http"
         for path in iface.disclosure_paths:
             # Verification off: this request only reads what the device tells anyone who asks.
-            resp = fetch(f"{scheme}://{address}:{port}{path}", device.scope, verify=False, timeout=5.0)
+            resp = fetch(f"{scheme}://{address}:{port}{path}", device.scope, verify=False, timeout=5.0,
+                         legacy_tls=True)
             answers.append(Disclosure(f"GET {path} on {iface.name}", resp.status, resp.text, error=resp.error))
     product = device.profile.product.model_dump()
     unit = {"serial": device.unit.serial, "mac": device.unit.mac}

@@ -11,6 +11,7 @@ what the check looks for, besides credential-like fields."""
 from __future__ import annotations
 
 import secrets
+import time
 from typing import TYPE_CHECKING, Any
 
 from paho.mqtt.client import topic_matches_sub
@@ -35,14 +36,12 @@ def _device_filter(device: Device) -> str:
     return "#"
 
 
-def _wait_publish(device: Device, transport: str, since: int) -> bool:
+def _wait_publish(device: Device, transport: str, since: float) -> bool:
+    """Wait for a message of this unit on ``transport`` captured at or after ``since`` (epoch s)."""
     capture = device.bench.services["capture"]
     topic = _device_filter(device)
-    seen = capture.messages[since:]
-    if any(m.transport == transport and topic_matches_sub(topic, m.topic) for m in seen):
-        return True
     timeout = float(device.profile.settle.get("telemetry_interval", PUBLISH_WAIT_S)) * 2 * device.settle_scale
-    got = capture.wait_for(lambda m: m.transport == transport and topic_matches_sub(topic, m.topic),
+    got = capture.wait_for(lambda m: m.t >= since and m.transport == transport and topic_matches_sub(topic, m.topic),
                            timeout=max(timeout, 5.0))
     return got is not None
 
@@ -59,12 +58,12 @@ def traffic_campaign(device: Device) -> dict[str, Any]:
     if not device.run("set_user_data", **planted).ok:
         raise LabFault("the harness could not set the user data it watches for")
     device.mark_changed(user_data=True)
-    start = len(capture.messages)
+    start = time.time()  # captured messages carry wall-clock times; indices shift in a bounded capture
     steps = []
     answer = device.connect_broker(listener="plain_url")
     published = answer == "connected" and _wait_publish(device, "plain", start)
     steps.append({"offered": "plaintext listener", "device": answer, "published": published})
-    mark = len(capture.messages)
+    mark = time.time()
     try:
         answer = device.connect_broker()
     except LabFault as exc:
@@ -73,7 +72,7 @@ def traffic_campaign(device: Device) -> dict[str, Any]:
     steps.append({"offered": "TLS listener", "device": answer, "published": published})
     topic = _device_filter(device)
     observed = [Observed(m.transport, m.topic, m.payload.decode("utf-8", errors="replace"))
-                for m in capture.messages[start:] if topic_matches_sub(topic, m.topic)]
+                for m in capture.messages if m.t >= start and topic_matches_sub(topic, m.topic)]
     out = {"observed": observed, "steps": steps,
            "planted": [Planted("planted Wi-Fi key", planted["psk"], "security"),
                        Planted("planted Wi-Fi name", planted["ssid"], "personal")],

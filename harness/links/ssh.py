@@ -21,6 +21,7 @@ algorithm asyncssh implements enabled, so a legacy device can still be logged in
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import threading
 import time
@@ -176,12 +177,20 @@ async def ssh_login_async(host: str, port: int, username: str, password: str, *,
         # The server's own words may quote what it was sent: redact before anything keeps them.
         return LoginProbe(outcome, REDACTOR.redact(detail), alive, round(time.monotonic() - t0, 3))
 
+    banners: list[str] = []
+
+    class _Client(asyncssh.SSHClient):
+        # A server may say why it refuses in an authentication banner (e.g. "account locked for
+        # 30 s"): then the password was not evaluated, and the refusal is a lockout.
+        def auth_banner_received(self, msg: str, lang: str) -> None:
+            banners.append(msg.strip())
+
     try:
         async with asyncio.timeout(timeout):
             conn = await asyncssh.connect(
                 address, port, username=username, password=password, known_hosts=None, client_keys=None,
                 agent_path=None, preferred_auth=("password",), config=None, gss_host=None,
-                connect_timeout=timeout, login_timeout=timeout, **_all_algorithms())
+                connect_timeout=timeout, login_timeout=timeout, client_factory=_Client, **_all_algorithms())
             try:
                 version = conn.get_extra_info("server_version") or ""
             finally:
@@ -191,7 +200,11 @@ async def ssh_login_async(host: str, port: int, username: str, password: str, *,
     except asyncssh.PermissionDenied as exc:
         # The server answered our request with SSH_MSG_USERAUTH_FAILURE: a refusal it showed.
         alive = await asyncio.to_thread(ssh_banner_alive, address, port, timeout)
-        return probe("rejected", f"authentication failed for {username!r}: {exc.reason}", alive)
+        said = "; ".join(banners)
+        if re.search(r"\block", said, re.I):
+            return probe("locked", f"server banner: {said}", alive)
+        return probe("rejected", f"authentication failed for {username!r}: {exc.reason}"
+                     + (f" (banner: {said})" if said else ""), alive)
     except TimeoutError:
         return probe("timeout", f"no answer within {timeout:g} s", None)
     except (asyncssh.Error, OSError) as exc:

@@ -310,7 +310,9 @@ class Policies(Strict):
     """Which published policy the cryptography and brute-force checks judge against."""
 
     tls: Literal["mozilla-intermediate", "mozilla-modern", "rfc8996"] = "mozilla-intermediate"
-    ssh: str = "ssh-audit-default"
+    # NIST P-curves are approved best practice (ETSI TR 103 621, NIST SP 800-186); ssh-audit's own
+    # default fails them, so it is a choice a lab makes explicitly.
+    ssh: Literal["ssh-audit-nist-curves-accepted", "ssh-audit-default"] = "ssh-audit-nist-curves-accepted"
     brute_force_attempts: int = Field(
         50, ge=5, le=10000, description="Wrong passwords tried at concurrency 1 before brute force is judged (5.1-5).")
 

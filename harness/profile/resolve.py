@@ -96,7 +96,8 @@ class Bench:
     def link_settings(self, unit_id: str, link_name: str) -> dict[str, Any]:
         """The link's settings with this unit's overrides applied and references resolved."""
         link = self.profile.links[link_name]
-        settings = link.model_dump()
+        # Field by field, not model_dump(): a reference must stay a reference object to resolve.
+        settings = {name: getattr(link, name) for name in type(link).model_fields}
         settings.update(self.unit(unit_id).links.get(link_name, {}))
         return {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
 
