@@ -1,0 +1,76 @@
+"""Network defect × test-case matrix: every network defect switch of the simulator against the
+network suites, with the exact verdict of every test case asserted.
+
+Each scenario runs the simulator and the suites inside a network namespace the test creates (only
+loopback up), so nothing else listening on this machine can show up as an open port, and starts
+a real lab broker (Mosquitto) inside it through the suites' own lab-broker service."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.net.netns import Namespace, availability
+from harness.results import latest_by_case
+from harness.simctl import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = [str(ROOT / "test_suites" / "pytest" / f) for f in (
+    "test_5_1_5_brute_force.py", "test_5_5_communication.py", "test_5_6_surface.py", "test_5_8_personal_data.py")]
+CASES = ("5.1-5-2", "5.5-1-2", "5.5-5-2", "5.5-7-2", "5.6-1-2", "5.6-2-2", "5.6-4-2", "5.8-2-2")
+_ok, _why = availability()
+pytestmark = [pytest.mark.integration, pytest.mark.skipif(not _ok, reason=f"no network namespaces: {_why}")]
+
+
+def verdicts(*failing: str, **other: str) -> dict[tuple[str, str], str]:
+    out = {(tc, "U1"): "PASS" for tc in CASES}
+    for tc in failing:
+        out[(tc, "U1")] = "FAIL"
+    for key, verdict in other.items():
+        out[(key, "U1")] = verdict
+    return out
+
+
+SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str], str]]] = {
+    "compliant": ("compliant", [], verdicts()),
+    "legacy": ("legacy", [], verdicts(*CASES)),
+    "no_lockout": ("compliant", ["no_lockout"], verdicts("5.1-5-2")),
+    "telnet_enabled": ("compliant", ["telnet_enabled"], verdicts("5.6-1-2")),
+    "debug_shell": ("compliant", ["debug_shell"], verdicts("5.6-1-2", "5.6-4-2")),
+    "legacy_ssh": ("compliant", ["legacy_ssh"], verdicts("5.5-1-2")),
+    "weak_tls": ("compliant", ["weak_tls"], verdicts("5.5-1-2")),
+    "status_discloses_version": ("compliant", ["status_discloses_version"], verdicts("5.6-2-2")),
+    "config_without_auth": ("compliant", ["config_without_auth"], verdicts("5.5-5-2")),
+    "mqtt_plaintext": ("compliant", ["mqtt_plaintext"], verdicts("5.5-7-2", "5.8-2-2")),
+    "accepts_rogue_broker": ("compliant", ["accepts_rogue_broker"], verdicts("5.5-1-2")),
+}
+
+
+def run_network_suites(persona: str, defects: list[str], tmp: Path) -> dict:
+    parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
+    with Namespace.create("hxm") as ns:
+        sim = SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0, units=1, netns=ns)
+        sim.start()
+        try:
+            run_dir = tmp / "run"
+            cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+                   "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
+                   "--run-dir", str(run_dir), "--unit", "U1"]
+            proc = subprocess.run(ns.exec_args(cmd), cwd=ROOT, capture_output=True, text=True, timeout=600)
+            assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+            return latest_by_case(run_dir)
+        finally:
+            sim.stop()
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_network_matrix(scenario: str, tmp_path: Path) -> None:
+    persona, defects, expected = SCENARIOS[scenario]
+    got = run_network_suites(persona, defects, tmp_path)
+    actual = {k: r["verdict"] for k, r in got.items()}
+    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:300])
+            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    assert not diff, diff
