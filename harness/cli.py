@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -30,6 +31,18 @@ def _suites_dir(given: str | None) -> Path:
         if (base / "test_suites" / "pytest").is_dir():
             return (base / "test_suites" / "pytest").resolve()
     raise ConfigError([ConfigIssue("test_suites/pytest", None, "", "suite directory not found; use --suites")])
+
+
+def _robot_suites_dir(given: str | None) -> Path:
+    if given:
+        return Path(given).resolve()
+    for base in (Path.cwd(), PROJECT_ROOT):
+        if (base / "test_suites" / "robot").is_dir():
+            return (base / "test_suites" / "robot").resolve()
+    raise ConfigError([ConfigIssue("test_suites/robot", None, "", "Robot suite directory not found; use --robot-suites")])
+
+
+RUNNERS = {"pytest": ("pytest",), "robot": ("robot",), "both": ("pytest", "robot")}
 
 
 def _rootdir(args: argparse.Namespace) -> Path:
@@ -116,7 +129,7 @@ def run_pytest(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> int
 
 def _absolute(args: argparse.Namespace) -> None:
     """pytest runs from the project root; paths the user gave are relative to their directory."""
-    for name in ("profile", "lab", "runtime", "run_dir", "suites"):
+    for name in ("profile", "lab", "runtime", "run_dir", "suites", "robot_suites"):
         value = getattr(args, name, None)
         if value:
             setattr(args, name, str(Path(value).resolve()))
@@ -138,27 +151,62 @@ def cmd_run(args: argparse.Namespace) -> int:
     _absolute(args)
     run_dir = Path(args.run_dir)
     extra = list(args.pytest_args or [])
+    runners = RUNNERS[getattr(args, "runner", None) or "pytest"]
     if args.rerun:
-        from harness.results import latest_by_case
-        if not args.run_dir:
-            return _error("--rerun needs --run-dir of the earlier run")
-        wanted = {"inconclusive": "INCONCLUSIVE", "fail": "FAIL"}[args.rerun]
-        nodeids = sorted({r["name"] for r in latest_by_case(run_dir).values()
-                          if r["verdict"] == wanted and r.get("runner") == "pytest" and r.get("name")})
-        if not nodeids:
-            print(f"no {wanted} test case to rerun in {run_dir}")
-            return _finish(run_dir, args)
-        print(f"rerunning {len(nodeids)} {wanted} test case(s)")
-        return _run_nodeids(args, run_dir, nodeids, extra)
+        return _rerun(args, bench, run_dir, extra, runners)
     print(f"run directory: {run_dir}")
-    if args.parallel and len(args.unit or [u.id for u in bench.profile.units]) > 1:
-        code = _run_parallel(args, bench, run_dir, extra)
-    else:
-        code = run_pytest(args, run_dir, extra)
-    if code not in (0, 1):  # pytest: 0 all passed, 1 some failed; anything else is a usage/internal error
-        print(f"harness: pytest ended with exit code {code}", file=sys.stderr)
-        if not (run_dir / "results").exists():
+    if "pytest" in runners:
+        if args.parallel and len(args.unit or [u.id for u in bench.profile.units]) > 1:
+            code = _run_parallel(args, bench, run_dir, extra)
+        else:
+            code = run_pytest(args, run_dir, extra)
+        if code not in (0, 1):  # pytest: 0 all passed, 1 some failed; anything else is a usage/internal error
+            print(f"harness: pytest ended with exit code {code}", file=sys.stderr)
+            if not (run_dir / "results").exists():
+                return EXIT_USAGE
+    if "robot" in runners:
+        # After pytest, never beside it: both drive the same units.
+        from harness.robot.runner import ROBOT_ERRORS, execute, plan
+        code = execute(plan(_robot_run(args, bench, run_dir)))
+        if code in ROBOT_ERRORS and not (run_dir / "results").exists():
             return EXIT_USAGE
+    return _finish(run_dir, args)
+
+
+def _robot_run(args: argparse.Namespace, bench: object, run_dir: Path):  # type: ignore[no-untyped-def]
+    from harness.robot.runner import RobotRun
+    units = args.unit or [u.id for u in bench.profile.units]  # type: ignore[attr-defined]
+    extra = [a for chunk in (getattr(args, "robot_args", None) or []) for a in shlex.split(chunk)]
+    return RobotRun(profile=args.profile, lab=args.lab, runtime=args.runtime, run_dir=run_dir, units=list(units),
+                    suites=_robot_suites_dir(getattr(args, "robot_suites", None)), extra=extra,
+                    quiet=bool(args.quiet))
+
+
+def _rerun(args: argparse.Namespace, bench: object, run_dir: Path, extra: list[str], runners: tuple[str, ...]) -> int:
+    """Repeat the test cases whose standing verdict is the one asked for, with the runner(s) that
+    gave it. A case the runners disagreed on (INCONCLUSIVE by the merge rule) is repeated by each."""
+    from harness.results import latest_by_case, latest_by_runner
+    if not args.run_dir:
+        return _error("--rerun needs --run-dir of the earlier run")
+    wanted = {"inconclusive": "INCONCLUSIVE", "fail": "FAIL"}[args.rerun]
+    standing = latest_by_case(run_dir)
+    picked: dict[str, list[dict]] = {r: [] for r in runners}
+    for (tc, unit, runner), rec in latest_by_runner(run_dir).items():
+        merged = standing.get((tc, unit), {})
+        disputed = wanted == "INCONCLUSIVE" and bool(merged.get("derived_from"))
+        if runner in picked and rec.get("name") and (rec["verdict"] == wanted or disputed):
+            picked[runner].append(rec)
+    if not any(picked.values()):
+        print(f"no {wanted} test case to rerun in {run_dir}")
+        return _finish(run_dir, args)
+    if picked.get("pytest"):
+        nodeids = sorted({r["name"] for r in picked["pytest"]})
+        print(f"rerunning {len(nodeids)} {wanted} pytest test case(s)")
+        _run_nodeids(args, run_dir, nodeids, extra)
+    if picked.get("robot"):
+        from harness.robot.runner import execute, rerun_plan
+        print(f"rerunning {len(picked['robot'])} {wanted} Robot test case(s)")
+        execute(rerun_plan(_robot_run(args, bench, run_dir), picked["robot"]))
     return _finish(run_dir, args)
 
 
@@ -168,8 +216,7 @@ def _run_nodeids(args: argparse.Namespace, run_dir: Path, nodeids: list[str], ex
     cmd = [c for c in cmd if c != suites] + nodeids
     env = dict(os.environ)
     env.pop("HARNESS_RUN_DIR", None)
-    subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args))
-    return _finish(run_dir, args)
+    return subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args)).returncode
 
 
 def _run_parallel(args: argparse.Namespace, bench: object, run_dir: Path, extra: list[str]) -> int:
@@ -228,7 +275,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run_args = argparse.Namespace(profile=str(profiles / f"sim-{persona}.yaml"), lab=str(sim.lab_path),
                                           runtime=None, unit=None, run_dir=str(out / persona), rerun=None,
                                           parallel=False, pytest_args=[], suites=None, quiet=args.quiet,
-                                          no_allure=args.no_allure)
+                                          no_allure=args.no_allure, runner=args.runner, robot_suites=None,
+                                          robot_args=[])
             codes[persona] = cmd_run(run_args)
         finally:
             sim.stop()
@@ -247,7 +295,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         "mosquitto": shutil.which("mosquitto") or "not found (needed by the MQTT suites)",
         "node/npx (Allure 3 HTML)": shutil.which("npx") or "not found (Allure HTML report is skipped)",
     }
-    for mod in ("serial", "pyvisa", "paho.mqtt", "robot", "allure_pytest", "cryptography"):
+    for mod in ("serial", "pyvisa", "paho.mqtt", "robot", "pabot", "allure_pytest", "allure_robotframework",
+                "cryptography"):
         try:
             m = __import__(mod, fromlist=["__version__"])
             checks[mod] = getattr(m, "__version__", "installed")
@@ -292,8 +341,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--run-dir", help="run directory (default reports/<time>-<profile>)")
     r.add_argument("--rerun", choices=["inconclusive", "fail"], help="repeat only the test cases whose last "
                                                                       "verdict in --run-dir was this")
-    r.add_argument("--parallel", action="store_true", help="one process per unit, then the cross-unit cases")
+    r.add_argument("--parallel", action="store_true", help="pytest: one process per unit, then the cross-unit "
+                                                            "cases (Robot always runs several units in parallel)")
+    r.add_argument("--runner", choices=list(RUNNERS), default="pytest",
+                   help="pytest suites, Robot suites (own processes; pabot with several units), or both "
+                        "one after the other into the same results log (default pytest)")
     r.add_argument("--suites", help="pytest suite directory (default test_suites/pytest)")
+    r.add_argument("--robot-suites", help="Robot suite directory or file (default test_suites/robot)")
+    r.add_argument("--robot-args", action="append", default=[],
+                   help="extra Robot options, shell-quoted, e.g. --robot-args '--include 5.1-1-2' (repeatable)")
     r.add_argument("--quiet", action="store_true")
     r.add_argument("--no-allure", action="store_true", help="skip rendering the Allure HTML report")
     r.add_argument("pytest_args", nargs="*", help="after --: extra pytest arguments (e.g. -k 5_1)")
@@ -310,6 +366,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--persona", action="append", choices=["compliant", "legacy"])
     d.add_argument("--units", type=int, default=3)
     d.add_argument("--time-scale", type=float, default=0.05, help="simulator delay factor (1.0 = realistic)")
+    d.add_argument("--runner", choices=list(RUNNERS), default="pytest", help="as for `harness run` (default pytest)")
     d.add_argument("--quiet", action="store_true")
     d.add_argument("--no-allure", action="store_true")
     d.set_defaults(func=cmd_demo)
@@ -327,7 +384,15 @@ def main(argv: list[str] | None = None) -> int:
         from harness.sim import main as sim_main
         return sim_main(argv[1:])
     parser = build_parser()
+    passthrough: list[str] | None = None
+    if argv[:1] == ["run"] and "--" in argv:
+        # argparse gives `pytest_args` nothing once an option follows the profile, and then
+        # rejects what comes after `--`: split it off here so `run P --lab L -- -k 5_1` works.
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
     args = parser.parse_args(argv)
+    if passthrough is not None:
+        args.pytest_args = list(args.pytest_args or []) + passthrough
     try:
         return int(args.func(args) or 0)
     except ConfigError as exc:

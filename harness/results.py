@@ -67,8 +67,8 @@ class TestCaseRecord:
     evidence: list[Evidence] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
-    runner: str = "pytest"
-    name: str = ""  # runner's id: pytest nodeid or Robot long name
+    runner: str = "pytest"  # which runner wrote it: "pytest" or "robot"
+    name: str = ""  # runner's id: pytest nodeid or Robot full name
     started: str = ""
     finished: str = ""
     duration_s: float = 0.0
@@ -187,11 +187,83 @@ def case_records(run_dir: str | Path) -> list[dict[str, Any]]:
 
 
 def latest_by_case(run_dir: str | Path) -> dict[tuple[str, str | None], dict[str, Any]]:
-    """The newest record per (test case, unit): a rerun supersedes the earlier verdict."""
-    latest: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for rec in sorted(case_records(run_dir), key=lambda r: r.get("finished", "")):
-        latest[(rec["test_case"], rec.get("unit"))] = rec
+    """The record that stands per (test case, unit), by the rule of ``reconcile``."""
+    history: dict[tuple[str, str | None], list[dict[str, Any]]] = {}
+    for rec in case_records(run_dir):
+        history.setdefault((rec["test_case"], rec.get("unit")), []).append(rec)
+    return {key: reconcile(recs)[0] for key, recs in history.items()}
+
+
+def latest_by_runner(run_dir: str | Path) -> dict[tuple[str, str | None, str], dict[str, Any]]:
+    """The newest record per (test case, unit, runner): what each runner last said."""
+    latest: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+    for rec in sorted(case_records(run_dir), key=lambda r: str(r.get("finished", ""))):
+        latest[(rec["test_case"], rec.get("unit"), str(rec.get("runner") or ""))] = rec
     return latest
+
+
+def reconcile(records: list[dict[str, Any]]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The record that stands for one (test case, unit), and the records it replaces.
+
+    Within one runner the newest record wins: a rerun supersedes the earlier verdict. When more
+    than one runner (pytest, robot) judged the same test case on the same unit, their newest
+    records must agree; then the newest of them stands and the verdict is counted once. If they
+    disagree, the device or the bench behaved differently between the two runs (both runners call
+    the same code), so neither verdict is trusted: a derived INCONCLUSIVE record stands instead,
+    naming each runner's verdict and reason and keeping their evidence and attachments.
+    """
+    if not records:
+        raise ValueError("reconcile() needs at least one record")
+    ordered = sorted(records, key=lambda r: str(r.get("finished", "")))
+    newest: dict[str, dict[str, Any]] = {}
+    for rec in ordered:
+        newest[str(rec.get("runner") or "")] = rec
+    finals = list(newest.values())
+    # A runner whose newest record is INCONCLUSIVE did not judge the device (a lab fault): it
+    # neither confirms nor contradicts another runner's decided verdict.
+    decided = [r for r in finals if r.get("verdict") != "INCONCLUSIVE"] or finals
+    if len({str(r.get("verdict")) for r in decided}) <= 1:
+        stands = max(decided, key=lambda r: str(r.get("finished", "")))
+        return stands, [r for r in ordered if r is not stands]
+    return _disagreement(decided), ordered
+
+
+def _disagreement(finals: list[dict[str, Any]]) -> dict[str, Any]:
+    finals = sorted(finals, key=lambda r: str(r.get("runner") or ""))
+    last = max(finals, key=lambda r: str(r.get("finished", "")))
+    said = "; ".join(f"{r.get('runner') or '?'} {r.get('verdict')} ({str(r.get('reason', ''))[:300]})" for r in finals)
+    table = [{"runner": r.get("runner"), "verdict": r.get("verdict"), "reason": r.get("reason"),
+              "name": r.get("name"), "record": r.get("id")} for r in finals]
+    evidence: list[Any] = [Evidence("table", "verdict of each runner", table).to_dict()]
+    for r in finals:
+        for e in r.get("evidence") or []:
+            if isinstance(e, dict):
+                evidence.append({**e, "name": f"[{r.get('runner')}] {e.get('name', '')}"})
+    ids = "+".join(str(r.get("id", "")) for r in finals)
+    return {
+        "record": "test_case",
+        "schema": SCHEMA,
+        # Derived from the records it reconciles, so rebuilding a report gives the same id.
+        "id": hashlib.sha256(ids.encode()).hexdigest()[:32],
+        "run_id": last.get("run_id", ""),
+        "test_case": last["test_case"],
+        "provision": last.get("provision", ""),
+        "title": last.get("title", ""),
+        "unit": last.get("unit"),
+        "verdict": Verdict.INCONCLUSIVE.value,
+        "reason": f"the runners disagree: {said}",
+        "evidence": evidence,
+        "attachments": [a for r in finals for a in (r.get("attachments") or [])],
+        "measurements": {},
+        "runner": "+".join(str(r.get("runner") or "?") for r in finals),
+        "name": " | ".join(str(r.get("name", "")) for r in finals),
+        "started": min(str(r.get("started", "")) for r in finals),
+        "finished": str(last.get("finished", "")),
+        "duration_s": round(sum(float(r.get("duration_s") or 0.0) for r in finals), 3),
+        "profile": last.get("profile", {}),
+        "harness_version": last.get("harness_version", ""),
+        "derived_from": [r.get("id") for r in finals],
+    }
 
 
 class Observations:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.report._text import natural_key
-from harness.results import read_records
+from harness.results import read_records, reconcile
 from harness.verdict import Verdict, worst
 
 NOT_ASSESSED = "NOT_ASSESSED"
@@ -499,7 +499,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
 
     cases: list[CaseResult] = []
     for (tc, unit), recs in history.items():
-        rec = recs[-1]
+        rec, earlier = reconcile(recs)  # one runner: newest wins; pytest and Robot must agree
         cat_tc = cat_cases.get(tc)
         provision = str(rec.get("provision") or getattr(cat_tc, "provision", "") or tc.rsplit("-", 1)[0])
         measurements = rec.get("measurements")
@@ -524,7 +524,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
             duration_s=duration, record_id=str(rec.get("id", "")),
             superseded=[SupersededRecord(record_id=str(r.get("id", "")), verdict=str(r.get("verdict", "")),
                                          reason=str(r.get("reason", "")), finished=str(r.get("finished", "")))
-                        for r in recs[:-1]],
+                        for r in earlier],
         ))
         if rec.get("runner") and rec["runner"] not in info.runners:
             info.runners.append(str(rec["runner"]))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from harness.checks.passwords import Credential, load_dictionary, load_wordlist
 
 from harness import documents
+from harness.cases.data import default_wordlist_path, load_dictionaries, load_words
+from harness.checks.passwords import Credential
 from harness.profile.resolve import Bench
 from harness.pytest_plugin import dictionary_paths, rootdir
 from harness.scope import Scope
@@ -15,18 +14,13 @@ from harness.scope import Scope
 
 @pytest.fixture(scope="session")
 def dictionary(pytestconfig: pytest.Config) -> list[Credential]:
-    creds: list[Credential] = []
-    for path in dictionary_paths(pytestconfig):
-        creds.extend(load_dictionary(path))
-    return creds
+    return load_dictionaries(dictionary_paths(pytestconfig))
 
 
 @pytest.fixture(scope="session")
 def wordlist(pytestconfig: pytest.Config, dictionary: list[Credential]) -> set[str]:
-    path = pytestconfig.getoption("wordlist") or rootdir(pytestconfig) / "fixtures" / "dictionaries" / "common-passwords.txt"
-    words = set(load_wordlist(Path(path)))
-    words.update(c.password for c in dictionary if c.password)
-    return words
+    path = pytestconfig.getoption("wordlist") or default_wordlist_path(rootdir(pytestconfig))
+    return load_words(path, dictionary)
 
 
 @pytest.fixture(scope="session")

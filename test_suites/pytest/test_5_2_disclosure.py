@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from harness.checks.disclosure import judge_policy_declared, judge_policy_published
 
-from harness.documents import fetch_document, user_info
+from harness.cases.disclosure import policy_declared, policy_published
 from harness.profile.resolve import Bench
 from harness.pytest_plugin import conclude
 from harness.scope import Scope
 from harness.testcase import TestCaseContext
-from harness.verdict import CheckResult
 
 
 @pytest.mark.conformance("5.2-1-1", scope="profile")
 def test_5_2_1_1_disclosure_policy_declared(tc: TestCaseContext, bench: Bench) -> None:
     """IXIT 2-UserInfo says where the vulnerability disclosure policy is published, gives a
     contact, and states the acknowledgement and status-update timelines."""
-    conclude(tc, judge_policy_declared(user_info(bench)))
+    conclude(tc, policy_declared(bench))
 
 
 @pytest.mark.conformance("5.2-1-2", scope="profile")
@@ -25,10 +23,4 @@ def test_5_2_1_2_disclosure_policy_published(tc: TestCaseContext, bench: Bench, 
                                              fetch_ca: str | None) -> None:
     """The published policy is reachable without an account and gives a contact plus the
     acknowledgement and status-update timelines (security.txt per RFC 9116 where declared)."""
-    declared = user_info(bench)
-    policy = declared.get("disclosure_policy") or {}
-    urls = [u for u in (policy.get("url"), policy.get("policy_url")) if u]
-    if not urls:
-        conclude(tc, CheckResult.failed("IXIT 2-UserInfo declares no location of the disclosure policy"))
-    fetched = [fetch_document(u, fetch_scope, fetch_ca) for u in urls]
-    conclude(tc, judge_policy_published(fetched, declared))
+    conclude(tc, policy_published(bench, fetch_scope, fetch_ca))
