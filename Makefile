@@ -44,6 +44,7 @@ docs: install
 	$(HARNESS) schema --out docs/profile.schema.json
 	$(HARNESS) schema --lab --out docs/lab.schema.json
 	$(PY) -m harness.docgen docs
+	$(PY) -m robot.libdoc harness.robot.HarnessLibrary docs/robot/harness-library.html
 
 schema: install
 	$(HARNESS) schema --out docs/profile.schema.json

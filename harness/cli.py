@@ -258,8 +258,38 @@ def cmd_report(args: argparse.Namespace) -> int:
     return _finish(Path(args.run_dir), args)
 
 
+def _demo_in_namespace(args: argparse.Namespace) -> int | None:
+    """Run the whole demo (simulators and suites) inside a fresh network namespace, so the port
+    scan sees only the simulated units; then render the Allure HTML outside it (npx may need the
+    package registry). None when namespaces are not available here: the demo runs as it is."""
+    from harness.net.netns import Namespace, availability
+    ok, why = availability()
+    if not ok:
+        print(f"note: no network namespace ({why}); network test cases may see this machine's other "
+              f"listeners", file=sys.stderr)
+        return None
+    argv = [sys.executable, "-m", "harness.cli", "demo", "--out", args.out, "--sim-dir", args.sim_dir,
+            "--units", str(args.units), "--time-scale", str(args.time_scale), "--runner", args.runner,
+            "--no-allure", "--no-netns"] + (["--quiet"] if args.quiet else [])
+    for persona in args.persona or []:
+        argv += ["--persona", persona]
+    with Namespace.create("harness-demo") as ns:
+        print(f"demo isolated in network namespace {ns.name}")
+        code = subprocess.run(ns.exec_args(argv), check=False).returncode
+    if not args.no_allure:
+        from harness.report import build_reports
+        for persona in args.persona or ["compliant", "legacy"]:
+            if (Path(args.out) / persona / "results").is_dir():
+                build_reports(Path(args.out) / persona, allure=True)
+    return code
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from harness.simctl import SimulatorError, SimulatorProcess
+    if not args.no_netns:
+        code = _demo_in_namespace(args)
+        if code is not None:
+            return code
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     profiles = PROJECT_ROOT / "device_profiles"
@@ -371,6 +401,14 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-allure", action="store_true")
     d.set_defaults(func=cmd_demo)
 
+    d.add_argument("--no-netns", action="store_true",
+                   help="do not isolate the demo in a network namespace (by default it is, when possible)")
+
+    from harness.firmware.cli import register as register_firmware
+    register_firmware(sub)
+    sub.add_parser("netns", help="run a command in a fresh network namespace (see `harness netns run --help`)",
+                   add_help=False)
+
     doc = sub.add_parser("doctor", help="check this machine for what the harness needs")
     doc.set_defaults(func=cmd_doctor)
     return p
@@ -378,6 +416,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["netns"]:
+        # `harness netns run -- CMD…`: a bench run isolated in a fresh network namespace.
+        from harness.net.netns import main as netns_main
+        return netns_main(argv[1:])
     if argv[:1] == ["sim"]:
         # The simulator owns its options (--persona, --defect …); argparse sub-parsers would
         # take them for ours.
@@ -402,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted; finished results are in the run directory", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `harness … | head`: the reader left, nothing to report
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
