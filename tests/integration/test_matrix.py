@@ -131,16 +131,13 @@ def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None
         sim.stop()
 
 
-@pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_matrix(scenario: str, tmp_path: Path) -> None:
-    persona, defects, expected = SCENARIOS[scenario]
-    got = run_suites(persona, defects, tmp_path)
-    actual = {k: r["verdict"] for k, r in got.items()}
-    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:200])
-            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
-    assert not diff, diff
-    if scenario == "security_txt_expired":
-        assert "expired" in got[("5.2-1-2", None)]["reason"]
+# The scenarios above are asserted by test_robot_matrix.py, which runs these pytest suites and the
+# Robot suites side by side and checks pytest's verdicts against SCENARIOS exactly (one run of
+# each, instead of a second pytest pass here). The expired security.txt is reported, not failed:
+def test_expired_security_txt_is_reported_in_the_reason(tmp_path: Path) -> None:
+    got = run_suites("compliant", ["security_txt_expired"], tmp_path)
+    assert got[("5.2-1-2", None)]["verdict"] == "PASS"
+    assert "expired" in got[("5.2-1-2", None)]["reason"]
 
 
 @pytest.mark.parametrize("variant", list(PROFILE_VARIANTS))
