@@ -73,7 +73,7 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
                 device.logout()
         elif not account.user_defined:
             parts.append(CheckResult.inconclusive(f"unit {unit_id} declares no label password and no user-defined password"))
-        attempts = dictionary_attack(device, creds)
+        attempts = dictionary_attack(device, creds, known_good=(user, label) if label is not None and accepted else None)
         for a in attempts:
             if a.outcome == "ok":
                 REDACTOR.declassify(a.password)  # a working public default is a finding, not a secret
@@ -85,6 +85,8 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
         if parts[-1].verdict == Verdict.INCONCLUSIVE:
             break  # the unit stopped answering: a reset and a second round would judge nothing
 
+    if parts and parts[-1].verdict != Verdict.INCONCLUSIVE:
+        parts += network_dictionary_attacks(device, creds, (user, label) if label is not None and accepted else None)
     if label is not None:
         parts.append(pw.judge_unique_per_device(unit_id, label, other_label_passwords(device.bench, unit_id)))
     if account.user_defined:
@@ -93,6 +95,22 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
     return combine(parts, all_passed_reason=(
         "no public default credential logged in before or after a factory reset, and the label "
         "password is unique to this unit"))
+
+
+def network_dictionary_attacks(device: Device, creds: list[pw.Credential],
+                               known_good: tuple[str, str] | None) -> list[CheckResult]:
+    """The same dictionary over every enabled network login the IXIT declares (SSH, HTTP API,
+    telnet, MQTT …), on the unit as the factory reset left it."""
+    from harness.cases.bruteforce import network_logins
+
+    out = []
+    for name, procedure in network_logins(device):
+        attempts = dictionary_attack(device, creds, known_good=known_good, procedure=procedure)
+        for a in attempts:
+            if a.outcome == "ok":
+                REDACTOR.declassify(a.password)
+        out.append(pw.judge_dictionary_attack(attempts, len(creds), f"{name} (network login)"))
+    return out
 
 
 def label_password_generation(bench: Bench, wordlist: set[str]) -> CheckResult:
