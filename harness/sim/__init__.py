@@ -1,10 +1,12 @@
 """Reference simulator: several units of one product model, each with a serial console on a pty,
-network services on its own loopback address and an MQTT client, plus the manufacturer's HTTPS
-site; personas `compliant` and `legacy` and one switch per single defect.
+network services on its own loopback address, an MQTT client, an update service and a bench supply
+served over SCPI, plus the manufacturer's HTTPS site; personas `compliant` and `legacy` and one
+switch per single defect.
 
 A separate process the harness drives only through its links; suites never import it.
 Modules: catalog (personas, defects, product facts), unit (device model), console, network (api,
-sshd, telnetd, debugd, coap), mqtt and web (front-ends), app (assembly), cli. See docs/simulator.md."""
+sshd, telnetd, debugd, coap), mqtt, updater (+ updates, packages), supply (+ power) and web
+(front-ends), app (assembly), cli. See docs/simulator.md."""
 
 from harness.sim.cli import main
 

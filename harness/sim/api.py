@@ -5,6 +5,8 @@
     GET  /api/status   firmware, serial, build, kernel, uptime: needs a token unless status_public
     GET  /api/config   Wi-Fi and MQTT settings (no secrets): needs a token unless not config_requires_auth
     POST /api/config   {"wifi": {"ssid", "psk"}}: same rule
+    POST /api/firmware the raw update package as the body (token always needed) -> 200 {"result": "installing",
+                       "version"} (the unit then installs and reboots) | 400 {"error": <the verifier's reason>}
 
 Tokens go in `Authorization: Bearer <token>`. The handlers run in http.server's threads; every
 touch of the unit is done on the simulator's event loop (the unit is not thread-safe)."""
@@ -19,13 +21,15 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
-from harness.sim.catalog import BUILD, FIRMWARE, KERNEL, MANUFACTURER, MODEL
+from harness.sim.catalog import BUILD, KERNEL, MANUFACTURER, MODEL
 from harness.sim.certs import LabCertificates
 from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, tls_context
 from harness.sim.lockout import shown_seconds
 from harness.sim.unit import LoginResult, Unit
 
 MAX_BODY = 16 * 1024
+MAX_FIRMWARE_BODY = 8 << 20  # an update package (the updater's download limit too)
+FIRMWARE_PATH = "/api/firmware"
 LOOP_TIMEOUT = 30.0  # a login takes the failed-login delay at most; the loop is never busy longer
 INDEX = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{MODEL}</title></head>\n'
          f"<body><h1>{MODEL}</h1><p>Administration: use the app or the API.</p></body></html>\n")
@@ -87,8 +91,9 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             length = int(self.headers.get("Content-Length") or 0)
         except ValueError:
             length = -1
-        if not 0 <= length <= MAX_BODY:
-            self._json(413 if length > MAX_BODY else 400, {"error": "bad Content-Length"})
+        limit = MAX_FIRMWARE_BODY if urllib.parse.urlsplit(self.path).path == FIRMWARE_PATH else MAX_BODY
+        if not 0 <= length <= limit:
+            self._json(413 if length > limit else 400, {"error": "bad Content-Length"})
             self.close_connection = True
             return False
         if length:
@@ -108,7 +113,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         path = urllib.parse.urlsplit(self.path).path
         routes: dict[tuple[str, str], Callable[[], None]] = {
             ("GET", "/"): self._index, ("GET", "/api/status"): self._status, ("GET", "/api/config"): self._get_config,
-            ("POST", "/api/config"): self._post_config, ("POST", "/api/login"): self._login}
+            ("POST", "/api/config"): self._post_config, ("POST", "/api/login"): self._login,
+            ("POST", FIRMWARE_PATH): self._firmware}
         handler = routes.get((method, path))
         try:
             if handler is not None:
@@ -169,7 +175,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self._unauthorized()
             return
         self._json(200, self._on_loop(lambda: {
-            "manufacturer": MANUFACTURER, "model": MODEL, "firmware": FIRMWARE, "build": BUILD, "kernel": KERNEL,
+            "manufacturer": MANUFACTURER, "model": MODEL, "firmware": unit.firmware, "build": BUILD, "kernel": KERNEL,
             "serial": unit.identity.serial, "uptime": int(unit.uptime())}))
 
     def _config_allowed(self) -> bool:
@@ -200,6 +206,26 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             return
         self._on_loop(self.server.unit.set_wifi, wifi["ssid"], wifi["psk"])
         self._json(200, {"saved": ["wifi"]})
+
+
+    def _firmware(self) -> None:
+        if not self._authorized():  # whatever `config_requires_auth` says: nobody installs firmware anonymously
+            self._unauthorized()
+            return
+        updater = self.server.unit.updater
+        if updater is None:
+            self._json(404, {"error": "not found"})
+            return
+        result = self._on_loop(updater.offer, self._raw)
+        if result.outcome == "crashed":
+            self.close_connection = True  # the update service died with the request: no answer at all
+            return
+        if result.installing:
+            self._json(200, {"result": "installing", "version": result.version})
+        elif result.outcome == "busy":
+            self._json(503, {"error": "unavailable"})
+        else:
+            self._json(400, {"error": result.reason})
 
 
 class ApiServer:

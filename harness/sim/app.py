@@ -1,5 +1,5 @@
-"""Assemble and run one simulator: units, their consoles, MQTT clients and network services, the
-manufacturer's HTTPS site, the runtime files."""
+"""Assemble and run one simulator: units, their consoles, MQTT clients, update services, network
+services and bench supplies, the manufacturer's HTTPS site and update packages, the runtime files."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim import runtime
+from harness.sim import packages, runtime
 from harness.sim.catalog import FIRMWARE, HARDWARE, MANUFACTURER, MODEL, PERSONAS, behaviour_for
 from harness.sim.certs import SimCA
 from harness.sim.console import Console
@@ -23,8 +23,10 @@ from harness.sim.flash import Flash
 from harness.sim.mqtt import MqttClient
 from harness.sim.network import UnitNetwork, bind_units
 from harness.sim.pty_port import PtyPort
+from harness.sim.supply import UnitSupply
 from harness.sim.timing import Delays
 from harness.sim.unit import Unit
+from harness.sim.updater import Updater
 from harness.sim.web import WebServer
 
 
@@ -58,7 +60,8 @@ def run_dir_lock(run_dir: Path) -> Iterator[None]:
 
 
 def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], networks: list[UnitNetwork],
-                  web: WebServer, ca: Path) -> dict[str, Any]:
+                  supplies: list[UnitSupply], web: WebServer, ca: Path,
+                  firmware: packages.PublishedPackages) -> dict[str, Any]:
     base = web.base_url
     return {
         "persona": opts.persona,
@@ -67,10 +70,11 @@ def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], net
         "time_scale": opts.time_scale,
         "product": {"manufacturer": MANUFACTURER, "model": MODEL, "hardware": HARDWARE, "firmware": FIRMWARE},
         "units": {u.identity.uid: {"console": c.port.path, "serial": u.identity.serial, "mac": u.identity.mac,
-                                   "address": n.address, "services": n.services}
-                  for u, c, n in zip(units, consoles, networks, strict=True)},
+                                   "address": n.address, "services": n.services, "supply": s.resource}
+                  for u, c, n, s in zip(units, consoles, networks, supplies, strict=True)},
         "https": {"base_url": base, "ca": str(ca), "security_txt": base + SECURITY_TXT, "policy": base + POLICY,
                   "support": base + SUPPORT},
+        "firmware": firmware.facts(),
     }
 
 
@@ -86,12 +90,15 @@ async def _serve(opts: Options, run_dir: Path) -> None:
     consoles: list[Console] = []
     clients: list[MqttClient] = []
     networks: list[UnitNetwork] = []
+    supplies: list[UnitSupply] = []
     web: WebServer | None = None
     try:
         ca = SimCA()
         ca_path = run_dir / runtime.CA
         runtime.write_atomic(ca_path, ca.ca_pem)
         trust_ca = opts.trust_ca.resolve() if opts.trust_ca else ca_path
+        firmware = packages.publish(run_dir)
+        anchor = packages.trust_anchor()
         for i in range(1, opts.units + 1):
             identity = persona.unit(i)
             unit = Unit(identity, behaviour, Flash(run_dir / "flash" / f"{identity.uid}.json"), delays,
@@ -101,19 +108,25 @@ async def _serve(opts: Options, run_dir: Path) -> None:
             consoles.append(Console(unit, PtyPort(), clients[-1]))
             clients[-1].notify = consoles[-1].notice
             networks.append(UnitNetwork(unit, clients[-1], ca, run_dir / "flash", loop))
+            unit.updater = Updater(unit, anchor, trust_ca)
+            supplies.append(UnitSupply(unit, networks[-1]))
         await bind_units(networks)
+        await asyncio.gather(*(s.start() for s in supplies))
         web = WebServer(ca.issue(["localhost", "127.0.0.1"]))
         web.serve(documents(behaviour, web.base_url))
         for net, client in zip(networks, clients, strict=True):
             net.serve()
             assert net.address is not None
             client.start(loop, net.address)
+            if net.unit.updater is not None:
+                net.unit.updater.address = net.address
         for console in consoles:
             console.start(loop)
         for unit in units:
             unit.power_on()
         runtime.publish_secrets(run_dir, {u.identity.uid: u.label for u in units})
-        runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, networks, web, ca_path))
+        runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, networks, supplies, web, ca_path,
+                                                       firmware))
         addresses = ", ".join(f"{n.unit.identity.uid} {n.address}" for n in networks)
         print(f"harness sim: {opts.persona}, {opts.units} unit(s) ({addresses}), {web.base_url}, pid {os.getpid()}: ready "
               f"({run_dir / runtime.RUNTIME})", flush=True)
@@ -129,6 +142,7 @@ async def _serve(opts: Options, run_dir: Path) -> None:
             await unit.shutdown()
         # Concurrently: each HTTPS server waits for its thread's poll interval to stop.
         await asyncio.gather(*(c.close() for c in clients), *(n.close() for n in networks),
+                             *(s.close() for s in supplies),
                              *([asyncio.to_thread(web.close)] if web is not None else []))
         for console in consoles:
             await console.close()

@@ -14,6 +14,8 @@ FIRMWARE = "1.4.2"
 BUILD = "20240611-3f9c2e1"
 KERNEL = "5.15.0-simiot"
 ADMIN_USER = "admin"
+MODEL_DESIGNATION = f"{MODEL} {HARDWARE}"  # what `version` prints on its `model` line
+GENERIC_MODEL = "IoT Hub"  # generic_model_name: a designation that names no product
 MAX_UNITS = 9  # serial SIM-X-000<n> and MAC ...:3<n> have one digit for the unit
 
 
@@ -42,6 +44,14 @@ class Behaviour:
     config_requires_auth: bool = True  # /api/config needs a bearer token
     mqtt_plaintext: bool = False  # mqtt:// allowed and telemetry carries the Wi-Fi PSK and an API token
     mqtt_verifies_broker: bool = True  # mqtts:// checks the broker certificate chain and host name
+    # Power, updates and resilience (docs/simulator.md: Power, Firmware updates, Malformed input).
+    update_accepts_unsigned: bool = False  # an update without signature is installed
+    update_accepts_tampered: bool = False  # an update whose signature or payload digest fails is installed
+    update_accepts_rollback: bool = False  # a signed update older than the installed firmware is installed
+    config_survives_power_loss: bool = True  # a power cut keeps user data and broker settings
+    mqtt_reconnects: bool = True  # after a lost broker connection the client retries (bounded backoff)
+    crashes_on_malformed: bool = False  # the console, MQTT command and update parsers crash on malformed input
+    model_designation: str = MODEL_DESIGNATION
 
 
 @dataclass(frozen=True)
@@ -70,11 +80,14 @@ PERSONAS: dict[str, Persona] = {p.name: p for p in (
     Persona("legacy", "L", "admin/admin on every unit, user data survives reset, no security.txt, "
             "support page without an end date, no login lockout, telnet and an open debug shell, legacy SSH "
             "and TLS, version disclosed and configuration writable without authentication, plaintext MQTT "
-            "with secrets in the telemetry (it still verifies the broker's certificate over mqtts://)",
+            "with secrets in the telemetry (it still verifies the broker's certificate over mqtts://), "
+            "unsigned and older updates installed (a modified signed one is still refused), configuration "
+            "lost on a power cut",
             Behaviour(label_scheme="admin", reset_password="label", reset_wipes_user_data=False,
                       security_txt="absent", support_end_date=False, login_lockout=False, telnet=True,
                       debug_shell=True, ssh_algorithms="legacy", tls="legacy", status_public=True,
-                      config_requires_auth=False, mqtt_plaintext=True)),
+                      config_requires_auth=False, mqtt_plaintext=True, update_accepts_unsigned=True,
+                      update_accepts_rollback=True, config_survives_power_loss=False)),
 )}
 
 
@@ -121,7 +134,7 @@ DEFECTS: dict[str, Defect] = {d.name: d for d in (
     Defect("password_change_ignored", "passwd reports success but the password does not change",
            {"applies_password_change": False}),
     Defect("console_hangs_after_logins", "=N (default 5): after N login attempts the console ignores input "
-           "until the simulator restarts", value_field="hang_after_logins", default_value=5),
+           "until the simulator restarts or the power is cut", value_field="hang_after_logins", default_value=5),
     Defect("noisy_console", "ANSI colour, mixed line endings, kernel log lines (robustness switch: verdicts "
            "must not change)", {"noisy_console": True}),
     Defect("no_security_txt", "no /.well-known/security.txt (404)", {"security_txt": "absent"}),
@@ -145,6 +158,21 @@ DEFECTS: dict[str, Defect] = {d.name: d for d in (
            "API token", {"mqtt_plaintext": True}),
     Defect("accepts_rogue_broker", "mqtts:// without certificate or host-name verification",
            {"mqtt_verifies_broker": False}),
+    Defect("accepts_unsigned", "an update package without a signature is installed",
+           {"update_accepts_unsigned": True}),
+    Defect("accepts_tampered", "an update package whose signature (or payload digest) does not verify is installed: "
+           "a modified payload, a foreign key, a re-labelled version", {"update_accepts_tampered": True}),
+    Defect("accepts_rollback", "a correctly signed update package older than the installed firmware is installed",
+           {"update_accepts_rollback": True}),
+    Defect("loses_config_on_power_loss", "a power cut erases the user data (Wi-Fi) and the MQTT broker settings "
+           "(a clean reboot keeps them)", {"config_survives_power_loss": False}),
+    Defect("no_reconnect_after_outage", "the MQTT client gives up when its broker connection is lost, until the "
+           "next boot", {"mqtt_reconnects": False}),
+    Defect("crashes_on_malformed", "a console line over 1024 bytes, with '%n' or invalid UTF-8, an MQTT command "
+           "payload over 1024 bytes or not UTF-8, or a malformed update package hangs the unit until a power "
+           "cycle", {"crashes_on_malformed": True}),
+    Defect("generic_model_name", f"`version` prints 'model {GENERIC_MODEL}' instead of the product's model",
+           {"model_designation": GENERIC_MODEL}),
 )}
 
 

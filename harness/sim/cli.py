@@ -13,8 +13,9 @@ from harness.sim.catalog import DEFECTS, MAX_UNITS, PERSONAS, CatalogError, pars
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="harness sim", description="Reference simulated device: several units of the SimIoT Hub H1, "
-        "each with a serial console on a pty, network services on its own loopback address and an MQTT "
-        "client, and the manufacturer's HTTPS site. See docs/simulator.md.")
+        "each with a serial console on a pty, network services on its own loopback address, an MQTT "
+        "client, firmware updates and a bench supply served over SCPI, and the manufacturer's HTTPS site. "
+        "See docs/simulator.md.")
     p.add_argument("--persona", choices=sorted(PERSONAS), default="compliant")
     p.add_argument("--units", type=int, default=3, help=f"number of units, 1..{MAX_UNITS} (default 3)")
     p.add_argument("--run-dir", type=Path, help="where flash, runtime.json, secrets.json and lab-ca.pem live")

@@ -126,6 +126,7 @@ class CoapServer:
                 self._answer(data, addr)
 
     async def close(self) -> None:
+        self._held.clear()  # the socket's queue goes with the socket (power off, simulator exit)
         if self._transport is not None:
             self._transport.close()
             self._transport = None

@@ -1,14 +1,16 @@
 """The serial console front-end of a unit: a getty-like login and a small shell over a pty.
 
 It echoes what is typed (not passwords), accepts CR, LF or CRLF as a line end, ignores input while
-the unit is not running, and renders the unit's lifecycle events (reset, reboot, boot log)."""
+the unit is not running (off, booting, resetting, installing, crashed), and renders the unit's
+lifecycle events (reset, reboot, update install, crash, boot log). Without power it is silent; the
+pty itself stays open, as a USB-serial adapter on the bench does."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import TYPE_CHECKING
 
-from harness.sim.catalog import FIRMWARE, MODEL
+from harness.sim.catalog import MODEL
 from harness.sim.lines import LineReader
 from harness.sim.noise import Noise
 from harness.sim.pty_port import PtyPort
@@ -25,11 +27,19 @@ def boot_log_early() -> str:
     return "SimIoT bootloader v2.1\r\n[    0.000000] Linux version 5.15.0-simiot\r\n"
 
 
-def boot_log_late(serial: str) -> str:
-    return f"[    1.204512] eth0: link up\r\n{MODEL} firmware {FIRMWARE} (serial {serial})\r\n\r\n{LOGIN_PROMPT}"
+def boot_log_late(serial: str, firmware: str) -> str:
+    return f"[    1.204512] eth0: link up\r\n{MODEL} firmware {firmware} (serial {serial})\r\n\r\n{LOGIN_PROMPT}"
+
+
+def crash_log(uptime: float) -> str:
+    """What the kernel prints when the firmware's main process dies, then nothing more."""
+    return (f"[{uptime:12.6f}] simiotd[212]: segfault at 0000000000000000 ip 00000000004031c7 "
+            "sp 00007ffd3a9c1e40 error 6 in simiotd[400000+2e000]\r\n")
 
 
 class Console:
+    shows_unit_log = True  # the unit's own log lines (update install, MQTT) appear here
+
     def __init__(self, unit: Unit, port: PtyPort, mqtt: MqttClient | None = None) -> None:
         self.unit = unit
         self.port = port
@@ -84,12 +94,20 @@ class Console:
         elif event is Event.REBOOTING:
             self._end_session()
             self.emit("Rebooting...\r\n")
+        elif event is Event.INSTALLING:
+            self._end_session()
+            self.emit(f"update: installing {self.unit.installing}\r\nRebooting...\r\n")
+        elif event is Event.CRASHED:
+            self._end_session()
+            self.emit(crash_log(self.unit.uptime()))
+        elif event is Event.POWER_LOST:
+            self._end_session()  # and not a word: the UART has no power
         elif event is Event.BOOT_STARTED:
             self._end_session()
             self.emit(boot_log_early())
         elif event is Event.BOOT_FINISHED:
             self.reader.discard()
-            self.emit(boot_log_late(self.unit.identity.serial))
+            self.emit(boot_log_late(self.unit.identity.serial, self.unit.firmware))
             self._session = asyncio.get_running_loop().create_task(self._login_loop())
 
     # -- session ------------------------------------------------------------------------------

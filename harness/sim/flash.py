@@ -8,6 +8,8 @@ import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from harness.sim.catalog import FIRMWARE
+
 FORMAT = 1
 
 
@@ -23,6 +25,7 @@ class FlashState:
     password: str
     user_data: dict = field(default_factory=empty_user_data)
     format: int = FORMAT
+    firmware: str = FIRMWARE  # the installed version: an update writes it, nothing else changes it
 
 
 class Flash:

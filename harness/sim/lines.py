@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-MAX_LINE = 1024  # longer input is dropped, as a tty's line buffer would
+MAX_LINE = 1024  # bytes of a line; beyond MAX_LINE + 1 input is dropped, as a tty's line buffer would
+# (the one byte more lets the shell tell "too long" from "exactly MAX_LINE")
 MAX_PENDING = 64 * 1024  # typed-ahead input beyond this is lost, as a UART FIFO would lose it
 CR, LF, BS, DEL = 0x0D, 0x0A, 0x08, 0x7F
 
@@ -75,7 +76,7 @@ class LineReader:
                     if echo:
                         write(b"\b \b")
                 continue
-            if b < 0x20 or len(line) >= MAX_LINE:
+            if b < 0x20 or len(line) > MAX_LINE:
                 continue  # other control characters are not part of a line
             line.append(b)
             if echo:

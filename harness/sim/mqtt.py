@@ -6,7 +6,9 @@ Compliant firmware speaks mqtts:// only, trusts only the lab CA (`--trust-ca`) a
 broker's host name; `mqtt_plaintext` also allows mqtt:// and puts the Wi-Fi PSK and an API token in
 the telemetry; `mqtt_verifies_broker` false accepts any certificate. Connection outcomes are shown
 on the serial console as the firmware's log lines (`mqtt: connected`, `mqtt: tls error: ...`,
-`mqtt: refused <code> <reason>`), once per change.
+`mqtt: refused <code> <reason>`), once per change. A lost connection is retried with a bounded,
+scaled backoff; with `mqtt_reconnects` off the client gives up until the next boot.
+`cmnd/Upgrade <url>` has the unit's updater fetch and install a package.
 
 Threads: the network runs in paho's own thread (loop_start), connection attempts, telemetry timing
 and command replies in one worker thread per connection; everything that touches the unit runs on
@@ -16,6 +18,7 @@ one starts when it has booted, as the firmware's client would."""
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import math
 import queue
@@ -28,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from harness.sim.catalog import FIRMWARE, MODEL
+from harness.sim.catalog import MODEL
+from harness.sim.inputcheck import payload_problem
 from harness.sim.unit import Event, Power, Unit
 
 if TYPE_CHECKING:
@@ -45,6 +49,7 @@ CONNECT_TIMEOUT = 5.0  # real seconds for TCP + TLS, and again for the CONNACK
 KEEPALIVE = 30
 LOOP_TIMEOUT = 5.0
 MAX_COMMANDS = 64  # queued, unanswered commands beyond this are dropped
+UPGRADE_TIMEOUT = 30.0  # real seconds a worker waits for an Upgrade's fetch and decision
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 
 
@@ -148,7 +153,7 @@ class MqttClient:
     async def close(self) -> None:
         self._stop()
         for worker in self._retired:
-            await asyncio.to_thread(worker.join, CONNECT_TIMEOUT * 2 + LOOP_TIMEOUT)
+            await asyncio.to_thread(worker.join, CONNECT_TIMEOUT * 2 + UPGRADE_TIMEOUT)
 
     # -- called by a worker, on the event loop -----------------------------------------------------
     def _notice(self, worker: _Worker, text: str) -> None:
@@ -158,7 +163,7 @@ class MqttClient:
     def _telemetry(self) -> dict[str, Any]:
         unit = self.unit
         uptime = unit.uptime()
-        data: dict[str, Any] = {"serial": unit.identity.serial, "model": MODEL, "firmware": FIRMWARE,
+        data: dict[str, Any] = {"serial": unit.identity.serial, "model": MODEL, "firmware": unit.firmware,
                                 "uptime": int(uptime), "temperature": round(21.5 + 0.4 * math.sin(uptime / 60), 1),
                                 "rssi": -52}
         if unit.behaviour.mqtt_plaintext:  # the legacy firmware's "diagnostics" block
@@ -166,14 +171,24 @@ class MqttClient:
             data.update({"wifi_ssid": ssid, "wifi_psk": psk, "api_token": unit.app_token()})
         return data
 
-    def _command(self, name: str, payload: str) -> dict[str, Any]:
+    def _command(self, name: str, raw: bytes) -> Any:
+        """The reply to one command (a dict, or an awaitable of one), None for no reply at all."""
         unit, loop = self.unit, asyncio.get_running_loop()
+        problem = payload_problem(raw)
+        if problem is not None:
+            if unit.behaviour.crashes_on_malformed:
+                unit.crash(f"MQTT command parser crashed on a malformed payload ({len(raw)} bytes)")
+                return None
+            return {"Command": "Error", "Error": problem}
+        payload = raw.decode("utf-8")
         cmd = name.lower()
         if cmd == "status":
-            return {"Status": {"Serial": unit.identity.serial, "Model": MODEL, "Firmware": FIRMWARE,
+            return {"Status": {"Serial": unit.identity.serial, "Model": MODEL, "Firmware": unit.firmware,
                                "Uptime": int(unit.uptime())}}
         if cmd == "version":
-            return {"Version": FIRMWARE}
+            return {"Version": unit.firmware}
+        if cmd == "upgrade":
+            return self._upgrade(payload.strip())
         if cmd == "reset":
             if payload.strip() != "1":
                 return {"Reset": "1 to reset"}
@@ -186,6 +201,14 @@ class MqttClient:
             return {"Restart": "Restarting"}
         return {"Command": "Unknown"}
 
+    async def _upgrade(self, url: str) -> dict[str, Any] | None:
+        if self.unit.updater is None:
+            return {"Command": "Unknown"}
+        if not url:
+            return {"Upgrade": "usage: the payload is the package URL"}
+        result = await self.unit.updater.from_url(url)
+        return None if result.outcome == "crashed" else {"Upgrade": result.text}
+
 
 class _Worker(threading.Thread):
     def __init__(self, owner: MqttClient, broker: Broker, user: str, password: str) -> None:
@@ -197,7 +220,7 @@ class _Worker(threading.Thread):
         self.state = "connecting"  # read by `mqtt status` (a str assignment is atomic)
         self.stopping = threading.Event()
         self._wake = threading.Event()
-        self._commands: queue.Queue[tuple[str, str]] = queue.Queue(MAX_COMMANDS)
+        self._commands: queue.Queue[tuple[str, bytes]] = queue.Queue(MAX_COMMANDS)
         self._connected = False
         self._ended = False
         self._last_notice = ""
@@ -206,14 +229,15 @@ class _Worker(threading.Thread):
         self.stopping.set()
         self._wake.set()
 
-    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+    def _on_loop(self, fn: Callable[..., Any], *args: Any, timeout: float = LOOP_TIMEOUT) -> Any:
         loop = self.owner._loop
         assert loop is not None
 
         async def call() -> Any:
-            return fn(*args)
+            result = fn(*args)
+            return await result if inspect.isawaitable(result) else result
         try:
-            return asyncio.run_coroutine_threadsafe(call(), loop).result(LOOP_TIMEOUT)
+            return asyncio.run_coroutine_threadsafe(call(), loop).result(timeout)
         except (RuntimeError, TimeoutError, asyncio.CancelledError):
             return None  # the simulator is stopping
 
@@ -236,6 +260,8 @@ class _Worker(threading.Thread):
             if self.stopping.is_set():
                 return
             if self._session():
+                if not self.owner.unit.behaviour.mqtt_reconnects:
+                    return  # the defect: "connection lost" stays the state until the next boot
                 delay = RETRY_FIRST  # it was connected: start the backoff over
             if self.stopping.is_set():
                 return
@@ -330,7 +356,7 @@ class _Worker(threading.Thread):
                 name, payload = self._commands.get_nowait()
             except queue.Empty:
                 return
-            reply = self._on_loop(self.owner._command, name, payload)
+            reply = self._on_loop(self.owner._command, name, payload, timeout=UPGRADE_TIMEOUT)
             if reply is not None:
                 client.publish(f"{self.owner.topic}/stat/RESULT", json.dumps(reply))
 
@@ -362,7 +388,7 @@ class _Worker(threading.Thread):
     def _on_message(self, client: Client, userdata: Any, message: MQTTMessage) -> None:
         command = message.topic.rsplit("/", 1)[-1]
         try:
-            self._commands.put_nowait((command, message.payload.decode("utf-8", errors="replace")))
+            self._commands.put_nowait((command, bytes(message.payload)))
         except queue.Full:
             return  # a flood of commands: the firmware drops what it cannot queue
         self._wake.set()

@@ -8,18 +8,27 @@ unit sees only that unit's services, on fixed ports:
 
 Block 0 is used unless another simulator on this machine already holds one of those sockets; then
 the next free block (all units move together). runtime.json publishes the address actually used.
-Listening sockets live as long as the simulator; while a unit is down (booting, resetting) its
-services accept and drop connections, and sessions in progress end when it goes down."""
+Listening sockets live as long as the simulator, except while the unit's supply is off: then every
+service is closed (a scan sees closed ports) and listens again at power-on. While a unit is down
+otherwise (booting, resetting, installing) its services hold new connections until it is up, and
+sessions in progress end when it goes down.
+
+An unpowered unit still owns its address: a claim socket (UDP 5682, connected to itself, so it
+receives nothing and a probe gets "port unreachable", i.e. looks closed) stays bound for the
+simulator's life, and every simulator binds it first, so none can take a block whose units are
+all switched off."""
 
 from __future__ import annotations
 
 import asyncio
 import errno
+import socket
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harness.sim.api import ApiServer
-from harness.sim.certs import SimCA
+from harness.sim.certs import LabCertificates, SimCA
 from harness.sim.coap import CoapServer
 from harness.sim.debugd import DebugShellServer
 from harness.sim.sshd import SshServer
@@ -30,6 +39,7 @@ if TYPE_CHECKING:
     from harness.sim.mqtt import MqttClient
 
 PORTS = {"https": 8443, "ssh": 2222, "telnet": 2323, "debug": 4444, "coap": 5683}
+CLAIM_PORT = 5682  # udp, see the module docstring
 MAX_BLOCKS = 32
 
 
@@ -50,6 +60,9 @@ class UnitNetwork:
         self.coap = CoapServer(unit)
         self.api: ApiServer | None = None
         self.address: str | None = None
+        self.listening = False
+        self._claim: socket.socket | None = None
+        self._certs: dict[str, LabCertificates] = {}  # per address: issued once, kept over power cycles
 
     @property
     def services(self) -> dict[str, int | str]:
@@ -62,34 +75,76 @@ class UnitNetwork:
         return out
 
     async def bind(self, address: str) -> None:
-        """Listen on every service at `address`, or on none (OSError)."""
-        legacy = self.unit.behaviour.tls == "legacy"
+        """Claim `address` and listen on every service there, or on none (OSError)."""
         try:
-            self.api = ApiServer(self.unit, address, PORTS["https"],
-                                 self.ca.issue([address], rsa_bits=1024 if legacy else None), self.loop)
-            await self.ssh.start(address, PORTS["ssh"])
-            if self.telnet is not None:
-                await self.telnet.start(address, PORTS["telnet"])
-            if self.debug is not None:
-                await self.debug.start(address, PORTS["debug"])
-            await self.coap.start(address, PORTS["coap"])
+            self._claim = claim(address)
+            await self._listen(address)
         except OSError:
             await self.close()
             raise
         self.address = address
 
+    async def _listen(self, address: str) -> None:
+        certs = self._certs.get(address)
+        if certs is None:
+            legacy = self.unit.behaviour.tls == "legacy"
+            certs = self._certs[address] = self.ca.issue([address], rsa_bits=1024 if legacy else None)
+        self.api = ApiServer(self.unit, address, PORTS["https"], certs, self.loop)
+        await self.ssh.start(address, PORTS["ssh"])
+        if self.telnet is not None:
+            await self.telnet.start(address, PORTS["telnet"])
+        if self.debug is not None:
+            await self.debug.start(address, PORTS["debug"])
+        await self.coap.start(address, PORTS["coap"])
+        self.listening = True
+
     def serve(self) -> None:
         assert self.api is not None
         self.api.start()
 
-    async def close(self) -> None:
+    async def suspend(self) -> None:
+        """Power off: every service closed (sessions end, ports refuse), the address kept."""
+        await self._stop_services()
+
+    async def resume(self) -> None:
+        """Power on: listen again on the same address (the boot then holds new connections)."""
+        if self.address is None or self.listening:
+            return
+        try:
+            await self._listen(self.address)
+            self.serve()
+        except OSError as exc:  # someone took a port while the unit was off: it comes up without services
+            await self._stop_services()
+            print(f"harness sim: {self.unit.identity.uid}: its services could not listen again on {self.address}: "
+                  f"{exc}", file=sys.stderr, flush=True)
+
+    async def _stop_services(self) -> None:
+        self.listening = False
         if self.api is not None:
             api, self.api = self.api, None
             await asyncio.to_thread(api.close)  # waits for its serving thread's poll: in parallel with the others
         for server in (self.ssh, self.telnet, self.debug, self.coap):
             if server is not None:
                 await server.close()
+
+    async def close(self) -> None:
+        await self._stop_services()
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
         self.address = None
+
+
+def claim(address: str) -> socket.socket:
+    """The address's claim socket (an OSError with EADDRINUSE when another simulator holds it)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        sock.bind((address, CLAIM_PORT))
+        sock.connect((address, CLAIM_PORT))  # accepts datagrams from itself only: the port looks closed
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 async def bind_units(networks: list[UnitNetwork]) -> int:

@@ -10,7 +10,7 @@ import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from harness.sim.catalog import FIRMWARE
+from harness.sim.inputcheck import line_crashes, line_problem
 from harness.sim.lockout import shown_seconds
 from harness.sim.unit import LoginOutcome, LoginResult, PasswdOutcome, Unit
 
@@ -21,10 +21,12 @@ LOGIN_PROMPT = "simiot login: "
 PROMPT = "simiot> "
 PASSWORD_PROMPT = "Password: "
 WELCOME = "Welcome to SimIoT Hub"
-HELP = ("commands:", "  version                 show the firmware version", "  passwd                  change the password",
+HELP = ("commands:", "  version                 show the model and the firmware version",
+        "  passwd                  change the password",
         "  wifi set <ssid> <psk>   store Wi-Fi credentials", "  wifi show               show the Wi-Fi settings",
         "  mqtt connect <url> [<user> <password>]   connect to a broker (mqtts://host[:port])",
         "  mqtt status             show the broker connection", "  mqtt disconnect         forget the broker",
+        "  update <url>            fetch a firmware package over HTTP(S) and install it",
         "  factory-reset           erase user data and restore factory settings", "  reboot                  restart the unit",
         "  exit | logout           end the session", "  help                    this list")
 
@@ -39,6 +41,7 @@ class ShellExit(enum.Enum):
     LOGOUT = "logout"
     REBOOT = "reboot"  # the unit is going down: the front-end's session ends with it
     RESET = "reset"
+    CRASHED = "crashed"  # the firmware fell over (crashes_on_malformed)
 
 
 def login_answer(outcome: LoginOutcome, announces_rejection: bool) -> str:
@@ -68,14 +71,22 @@ class Shell:
     async def run(self) -> ShellExit:
         """Commands until logout, reboot or reset (the prompt was shown by the login)."""
         while True:
-            words = (await self.term.read_line()).split()
-            if not words:
-                self.term.emit(PROMPT)
-                continue
-            ended = await self.run_one(words)
+            ended = await self.run_line(await self.term.read_line())
             if ended is not None:
                 return ended
             self.term.emit(PROMPT)
+
+    async def run_line(self, line: str) -> ShellExit | None:
+        """One typed line: checked as input first (see harness.sim.inputcheck), then run."""
+        if self.unit.behaviour.crashes_on_malformed and line_crashes(line):
+            self.unit.crash(f"shell parser crashed on a malformed line ({len(line.encode())} bytes)")
+            return ShellExit.CRASHED
+        problem = line_problem(line)
+        if problem is not None:
+            self.term.emit(f"sh: {problem}\r\n")
+            return None
+        words = line.split()
+        return await self.run_one(words) if words else None
 
     async def run_one(self, words: list[str]) -> ShellExit | None:
         """One command; its output ends with a line break. None: the shell goes on."""
@@ -92,6 +103,8 @@ class Shell:
         if cmd == "passwd":
             self.term.emit(await self._passwd() + "\r\n")
             return None
+        if cmd == "update":
+            return await self._update(words[1:])
         self.term.emit(self.command(words) + "\r\n")
         return None
 
@@ -109,11 +122,32 @@ class Shell:
             PasswdOutcome.MISMATCH: "passwd: passwords do not match",
         }[outcome]
 
+    async def _update(self, args: list[str]) -> ShellExit | None:
+        updater = self.unit.updater
+        if updater is None:
+            self.term.emit("sh: update: not found\r\n")
+            return None
+        if len(args) != 1:
+            self.term.emit("update: usage: update <url>\r\n")
+            return None
+        self.term.emit(f"update: fetching {args[0]}\r\n")
+        result = await updater.from_url(args[0])
+        if result.outcome == "crashed":
+            return ShellExit.CRASHED
+        if result.installing:
+            # The serial console prints the unit's own "installing" line (whatever the channel);
+            # a network session would otherwise only see its connection end.
+            if not getattr(self.term, "shows_unit_log", False):
+                self.term.emit(f"update: {result.text}\r\n")
+            return ShellExit.REBOOT
+        self.term.emit(f"update: {result.text}\r\n")
+        return None
+
     def command(self, words: list[str]) -> str:
         """The commands that need no further input; the output without its final line break."""
         cmd, args = words[0], words[1:]
         if cmd == "version":
-            return f"firmware {FIRMWARE}"
+            return f"model {self.unit.behaviour.model_designation}\r\nfirmware {self.unit.firmware}"
         if cmd == "help":
             return "\r\n".join(HELP)
         if cmd == "wifi":

@@ -152,9 +152,7 @@ async def _session(front: SshServer, process: asyncssh.SSHServerProcess) -> None
     shell = Shell(front.unit, term, front.mqtt, after_logout="")
     try:
         if process.command:
-            words = process.command.split()
-            if words:
-                await shell.run_one(words)
+            await shell.run_line(process.command)
         else:
             term.emit(f"{WELCOME}\r\n{PROMPT}")
             await shell.run()

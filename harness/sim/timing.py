@@ -12,6 +12,8 @@ class Delays:
     boot: float = 2.0
     reset_erase: float = 1.0
     failed_login: float = 0.3
+    install: float = 3.0  # writing an accepted update to the inactive partition, before its boot
+    button_reset_hold: float = 5.0  # the reset button held at least this long means factory reset
 
     async def sleep(self, seconds: float) -> None:
         # Still yields at scale 0, so a delay is always a scheduling point.

@@ -1,6 +1,11 @@
 """One physical unit: its flash state, power/boot lifecycle and the operations its services
 (console, telnet, SSH, HTTPS API, MQTT) expose. No I/O besides flash; front-ends subscribe to
-lifecycle events and render them."""
+lifecycle events and render them.
+
+What lives in RAM and what in flash matters here, because the bench can cut the power: sessions,
+API tokens, the login lockout, the console hang and a crash are RAM (a power cut ends them); the
+password, user data and the installed firmware version are flash (a power cut keeps them, unless
+the behaviour `config_survives_power_loss` is off)."""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from harness.sim.catalog import ADMIN_USER, Behaviour, UnitIdentity
 from harness.sim.flash import Flash, FlashState, empty_user_data
@@ -18,20 +24,28 @@ from harness.sim.lockout import Lockout
 from harness.sim.passwords import label_password
 from harness.sim.timing import Delays
 
+if TYPE_CHECKING:
+    from harness.sim.updater import Updater
+
 TOKEN_LIFETIME = 3600.0  # API session tokens; real seconds (a client never waits for this)
 MAX_TOKENS = 64  # the oldest session is dropped beyond this, as a device with little RAM would
 
 
 class Power(enum.Enum):
-    OFF = "off"
+    OFF = "off"  # no supply
     RESETTING = "resetting"  # erasing flash before the reboot
+    INSTALLING = "installing"  # writing an accepted update before the reboot
     BOOTING = "booting"
     RUNNING = "running"
+    CRASHED = "crashed"  # powered but hung (crashes_on_malformed): only a power cycle helps
 
 
 class Event(enum.Enum):
     RESETTING = "resetting"
     REBOOTING = "rebooting"
+    INSTALLING = "installing"  # Unit.installing holds the version
+    CRASHED = "crashed"
+    POWER_LOST = "power_lost"
     BOOT_STARTED = "boot_started"
     BOOT_FINISHED = "boot_finished"
 
@@ -82,6 +96,9 @@ class Unit:
         self._app_token: str | None = None
         self._listeners: list[Listener] = []
         self._lifecycle: asyncio.Task[None] | None = None
+        self.installing: str | None = None  # the version being installed (Power.INSTALLING)
+        self.crash_reason = ""
+        self.updater: Updater | None = None  # the firmware's update service, set by the assembly
 
     # -- manufacture and flash ----------------------------------------------------------------
     def _load_or_manufacture(self, taken: Collection[str]) -> FlashState:
@@ -142,7 +159,61 @@ class Unit:
         self._lifecycle = asyncio.get_running_loop().create_task(coro_fn())  # type: ignore[arg-type]
 
     def power_on(self) -> None:
-        self._run(self._boot)
+        """Supply on: the unit boots (nothing happens if it already has power)."""
+        if self.power is Power.OFF:
+            self.power = Power.BOOTING
+            self._run(self._boot)
+
+    def power_cut(self) -> None:
+        """Supply off: whatever the unit was doing stops and RAM is gone."""
+        if self._lifecycle is not None and not self._lifecycle.done():
+            self._lifecycle.cancel()  # an install cut short keeps the old firmware (it is written last)
+        self.power = Power.OFF
+        self.booted_at = None
+        self._tokens.clear()
+        self._app_token = None
+        self.login_attempts = 0  # the console hang of `hang_after_logins` is RAM
+        self.lockout = Lockout(enabled=self.behaviour.login_lockout, scale=self.delays.scale)
+        self.installing = None
+        self.crash_reason = ""
+        if not self.behaviour.config_survives_power_loss:
+            # The defect: the user-data partition does not survive an unclean shutdown.
+            self.state.user_data = empty_user_data()
+            self._save()
+        self._notify(Event.POWER_LOST)
+
+    def crash(self, reason: str) -> None:
+        """The firmware fell over (crashes_on_malformed): no console, no services, until power-cycled."""
+        if self.power is not Power.RUNNING:
+            return
+        if self._lifecycle is not None and not self._lifecycle.done():
+            self._lifecycle.cancel()
+        self.crash_reason = reason
+        self.power = Power.CRASHED
+        self._notify(Event.CRASHED)
+
+    def install_update(self, version: str) -> None:
+        """An accepted update: write it (install delay), then boot into it."""
+        if self.power is not Power.RUNNING:
+            return
+        self.installing = version
+        self.power = Power.INSTALLING
+        self._notify(Event.INSTALLING)
+        self._run(self._install_and_boot)
+
+    async def _install_and_boot(self) -> None:
+        await self.delays.sleep(self.delays.install)
+        if self.installing is not None:
+            # Written last, in one step: a power cut during the install keeps the old version.
+            self.state.firmware = self.installing
+            self._save()
+            self.installing = None
+        await self._boot()
+
+    @property
+    def firmware(self) -> str:
+        """The installed firmware version (flash)."""
+        return self.state.firmware
 
     def reboot(self) -> None:
         self.power = Power.BOOTING  # input stops now, not when the boot task first runs

@@ -42,7 +42,7 @@ def test_login_with_label_password_and_shell(sim: SimProcess) -> None:
         con.send(sim.label("U1"))
         assert con.expect(re.escape(PROMPT)) == f"\r\nWelcome to SimIoT Hub\r\n{PROMPT}"
         assert sim.label("U1") not in con.raw  # the password is not echoed
-        assert con.run("version") == f"version\r\nfirmware 1.4.2\r\n{PROMPT}"
+        assert con.run("version") == f"version\r\nmodel SimIoT Hub H1 rev B\r\nfirmware 1.4.2\r\n{PROMPT}"
         assert con.run("frobnicate") == f"frobnicate\r\nsh: frobnicate: not found\r\n{PROMPT}"
         assert "factory-reset" in con.run("help")
         assert con.run("") == f"\r\n{PROMPT}"

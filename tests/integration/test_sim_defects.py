@@ -147,7 +147,7 @@ def test_unknown_defect_exits_2() -> None:
 def test_arguments_are_checked_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-defects"]) == 0
     listing = capsys.readouterr().out
-    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == 27
+    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == 34
     assert "accepts_rogue_broker" in listing
     for argv, needle in ((["--defect", "noisy_console=3"], "takes no value"),
                          (["--defect", "console_hangs_after_logins=zero"], "integer"),
@@ -161,3 +161,11 @@ def test_arguments_are_checked_in_process(capsys: pytest.CaptureFixture[str]) ->
     assert main(["--persona", "nope"]) == 2
     assert main(["--", "--list-defects"]) == 0  # as passed on by `harness sim -- ...`
     assert not Path("/nonexistent/x").exists()
+
+
+@pytest.mark.parametrize("defects, model", [((), "SimIoT Hub H1 rev B"), (("generic_model_name",), "IoT Hub")])
+def test_model_designation(tmp_path: Path, defects: tuple[str, ...], model: str) -> None:
+    with SimProcess(tmp_path, units=1, defects=defects) as sim, sim.console("U1") as con:
+        con.attention()
+        assert con.login(sim.label("U1")).endswith(PROMPT)
+        assert con.run("version") == f"version\r\nmodel {model}\r\nfirmware 1.4.2\r\n{PROMPT}"

@@ -78,7 +78,13 @@ certfile {files['rogue'][0]}
 keyfile {files['rogue'][1]}
 allow_anonymous true
 """)
-        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.conf = conf
+        self.start()
+
+    def start(self) -> None:
+        """Launch (again, after `stop`: same listeners, same ports) and wait until every port listens."""
+        self.proc = subprocess.Popen([MOSQUITTO, "-c", str(self.conf)], stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
         deadline = time.monotonic() + TIMEOUT
         for port in (self.plain, self.tls, self.rogue):
             while True:

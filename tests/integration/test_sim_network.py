@@ -278,7 +278,7 @@ def test_compliant_ssh_is_modern_and_checks_the_password(compliant: SimProcess) 
     address = unit_address(compliant)
     assert issubclass(ssh_refused(address, compliant.label("U1"), **LEGACY), NO_SHARED_ALGORITHM)
     assert issubclass(ssh_refused(address, "wrong-password"), asyncssh.PermissionDenied)
-    assert ssh_run(address, compliant.label("U1"), "version", **MODERN) == ("firmware 1.4.2\n", "ssh-ed25519")
+    assert ssh_run(address, compliant.label("U1"), "version", **MODERN) == ("model SimIoT Hub H1 rev B\nfirmware 1.4.2\n", "ssh-ed25519")
     key_file = compliant.run_dir / "flash" / "U1.ssh_host_key"  # the unit's own, kept with its flash
     assert key_file.stat().st_mode & 0o777 == 0o600
 
@@ -306,7 +306,7 @@ def test_legacy_ssh_offers_only_legacy_algorithms(weak: SimProcess) -> None:
     assert issubclass(ssh_refused(address, weak.label("U1"), **MODERN), NO_SHARED_ALGORITHM)
     assert issubclass(ssh_refused(address, weak.label("U1"), **{**LEGACY, "server_host_key_algs": ["rsa-sha2-256"]}),
                       NO_SHARED_ALGORITHM)
-    assert ssh_run(address, weak.label("U1"), "version", **LEGACY) == ("firmware 1.4.2\n", "ssh-rsa")
+    assert ssh_run(address, weak.label("U1"), "version", **LEGACY) == ("model SimIoT Hub H1 rev B\nfirmware 1.4.2\n", "ssh-rsa")
     for kex in ("diffie-hellman-group1-sha1", "diffie-hellman-group14-sha1"):
         for mac in ("hmac-sha1", "hmac-md5"):
             assert ssh_run(address, weak.label("U1"), "version", **{**LEGACY, "kex_algs": [kex], "mac_algs": [mac]})

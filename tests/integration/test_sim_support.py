@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pyvisa
 import serial
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -166,3 +167,46 @@ class Console:
     def run(self, command: str) -> str:
         self.send(command)
         return self.expect(re.escape(PROMPT))
+
+
+class Supply:
+    """A unit's bench supply (and reset-button relay) over pyvisa-py and a real TCP socket, as the
+    harness's instrument link drives it. Every command is followed by an error-queue check."""
+
+    def __init__(self, resource: str) -> None:
+        self.rm = pyvisa.ResourceManager("@py")
+        self.res: Any = self.rm.open_resource(resource, read_termination="\n", write_termination="\n", timeout=5000)
+
+    def close(self) -> None:
+        self.res.close()
+        self.rm.close()
+
+    def __enter__(self) -> Supply:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def query(self, command: str) -> str:
+        return str(self.res.query(command)).strip()
+
+    def write(self, command: str) -> None:
+        self.res.write(command)
+        assert self.query("SYST:ERR?") == '0,"No error"'
+
+    def output(self, on: bool) -> None:
+        """Switch and confirm (the answer comes once the unit has followed)."""
+        self.write(f"OUTP {'ON' if on else 'OFF'}")
+        assert self.query("OUTP?") == ("1" if on else "0")
+
+    def current(self) -> float:
+        return float(self.query("MEAS:CURR?"))
+
+    def hold_button(self, seconds: float) -> None:
+        self.write("ROUT:CLOS (@1)")
+        time.sleep(seconds)  # the test's own bench timing, like the harness's declared hold time
+        self.write("ROUT:OPEN (@1)")
+
+
+def supply(sim: SimProcess, uid: str = "U1") -> Supply:
+    return Supply(sim.runtime["units"][uid]["supply"])
