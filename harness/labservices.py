@@ -23,6 +23,7 @@ def device_account(unit_id: str) -> str:
 
 @contextlib.contextmanager
 def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
+    """Start the lab broker and its capture for a run; the handles go into ``bench.services``."""
     from harness.lab.broker import LabBroker
     from harness.lab.capture import BrokerCapture
 
@@ -45,7 +46,7 @@ def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
     capture = None
     try:
         capture = BrokerCapture(broker).start()
-        bench.services.update(
+        dict.update(bench.services,
             broker=broker, capture=capture, broker_account=broker.observer,
             broker_vars={unit: {"url": broker.url("tls"), "plain_url": broker.url("plain"),
                                 "rogue_url": broker.url("rogue"), "host": broker.host,
@@ -58,5 +59,41 @@ def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
         if capture is not None:
             capture.stop()
         broker.stop()
-        for key in ("broker", "capture", "broker_account", "broker_vars"):
-            bench.services.pop(key, None)
+        for key in BROKER_KEYS:
+            dict.pop(bench.services, key, None)
+
+
+BROKER_KEYS = ("broker", "capture", "broker_account", "broker_vars")
+
+
+class LabServices(dict):  # type: ignore[type-arg]
+    """``bench.services`` when the profile wants a lab broker: started on first use, so a run of
+    console-only test cases starts no Mosquitto. One broker per harness process (parallel unit
+    processes each provision their own unit with their own broker)."""
+
+    def __init__(self, bench: Bench, workdir: Path) -> None:
+        super().__init__()
+        self._bench, self._workdir = bench, workdir
+        self._cm: contextlib.AbstractContextManager[Any] | None = None
+
+    def _ensure(self, key: object) -> None:
+        if key in BROKER_KEYS and self._cm is None:
+            self._cm = start_lab_broker(self._bench, self._workdir)
+            self._cm.__enter__()
+
+    def __getitem__(self, key: object) -> Any:
+        self._ensure(key)
+        return super().__getitem__(key)
+
+    def get(self, key: object, default: Any = None) -> Any:
+        self._ensure(key)
+        return super().get(key, default)
+
+    def __contains__(self, key: object) -> bool:
+        self._ensure(key)
+        return super().__contains__(key)
+
+    def close(self) -> None:
+        if self._cm is not None:
+            cm, self._cm = self._cm, None
+            cm.__exit__(None, None, None)

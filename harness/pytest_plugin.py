@@ -315,15 +315,23 @@ def _recover_if_hung(tc: TestCaseContext, dev: Device, request: pytest.FixtureRe
 @pytest.fixture(scope="session")
 def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any]):  # type: ignore[no-untyped-def]
     """Lab services the profile needs for the run: the lab broker (plain, TLS and rogue Mosquitto
-    instances) when an MQTT link says ``broker: lab…``. Each unit is given an account on it."""
+    instances) when an MQTT link says ``broker: lab…``, started at its first use. Each unit is
+    given an account on it."""
     wants_broker = any(getattr(link, "type", "") == "mqtt" and str(link.broker).startswith("lab")
                        for link in bench.profile.links.values())
     if not wants_broker or (bench.lab.broker is not None and not bench.lab.broker.start):
         yield bench.services
         return
-    from harness.labservices import start_lab_broker
-    with start_lab_broker(bench, run_dir / "broker"):
-        yield bench.services
+    from harness.labservices import LabServices
+    services = LabServices(bench, run_dir / "broker" / f"p{os.getpid()}")
+    services.update(bench.services)
+    bench.services = services
+    try:
+        yield services
+    finally:
+        for device in _devices.values():
+            device.close()  # MQTT links to the broker first
+        services.close()
 
 
 def device_for(request: pytest.FixtureRequest, unit_id: str) -> Device:

@@ -61,7 +61,7 @@ def _read_config(device: Device) -> dict[str, str] | None:
 
 
 def _broker_in_use(device: Device) -> bool:
-    return "broker" in device.bench.services and device.state.broker is True
+    return device.state.broker is True and "broker" in device.bench.services
 
 
 def power_loss(device: Device) -> CheckResult:
@@ -69,6 +69,8 @@ def power_loss(device: Device) -> CheckResult:
     if not device.has("power_cycle"):
         return CheckResult.inconclusive("the profile declares no power_cycle procedure (a bench supply or relay "
                                         "is needed to cut the power)")
+    if device.has("connect_broker") and "broker" in device.bench.services:
+        device.ensure("broker_connected")  # "in operation": connected, so reconnection is judged too
     device.ensure("logged_in")
     planted = {"ssid": f"harness-{secrets.token_hex(4)}", "psk": secrets.token_urlsafe(12)}
     REDACTOR.add(planted["psk"], "planted Wi-Fi key")
@@ -83,6 +85,8 @@ def power_loss(device: Device) -> CheckResult:
     cycle = device.run("power_cycle")
     device.state.session = "unknown"
     reconnected = device.await_broker(since=since) if cycle.ok and watch_broker else None
+    if watch_broker:
+        device.state.broker = bool(reconnected)  # a unit that lost its broker is provisioned again
     after = _read_config(device) if cycle.ok else None
     return judge_power_loss(PowerLossObservation(
         booted=cycle.ok or None, config_before=before, config_after=after, reconnected=reconnected,
@@ -125,7 +129,7 @@ INPUTS: list[tuple[str, str]] = [
     ("oversized line 64 KiB", "B" * 65536),
     ("format string", "%s%s%s%n%x%p" * 8),
     ("control characters", "\x00\x01\x02\x1b[2J\x7f\x08\x07"),
-    ("non-UTF-8", "\udcff\udcfe\udc80" * 4),
+    ("high code points", "\xff\xfe\x80\u0000\uffff" * 4),
     ("shell metacharacters", "; id; $(id) `id` | id && id"),
     ("path traversal", "../../../../etc/passwd"),
     ("deep JSON", "[" * 2000 + "]" * 2000),

@@ -45,10 +45,27 @@ def judge_valid_update(r: UpdateRound) -> CheckResult:
                                         "the version afterwards is unknown", ev)
     if r.version_after == r.offered_version and r.version_after != r.version_before:
         return CheckResult.passed(f"the valid package installed: {r.version_before} → {r.version_after}", ev)
+    if r.version_after == r.offered_version and r.outcome == "installed":
+        # Already at that version (an earlier, manipulated package was installed): the device
+        # still installed the valid package and runs it.
+        return CheckResult.passed(f"the valid package installed (the unit already ran {r.version_before})", ev)
+    if r.outcome == "refused" and _newer(r.version_before, r.offered_version):
+        # An earlier manipulated package left the unit on a higher version: refusing the valid one
+        # is then rollback protection, not a broken update mechanism.
+        return CheckResult.inconclusive(f"the unit already ran {r.version_before} (a manipulated package was "
+                                        f"installed earlier), newer than the valid {r.offered_version}", ev)
     if r.outcome == "refused":
         return CheckResult.failed(f"the device refused a valid, newer package ({r.device_said[:120]})", ev)
     return CheckResult.failed(f"after the valid update the device reports {r.version_after}, expected "
                               f"{r.offered_version}", ev)
+
+
+def _newer(a: str | None, b: str | None) -> bool:
+    from packaging.version import InvalidVersion, Version
+    try:
+        return a is not None and b is not None and Version(a) > Version(b)
+    except InvalidVersion:
+        return False
 
 
 def judge_negative_update(r: UpdateRound) -> CheckResult:

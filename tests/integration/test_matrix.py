@@ -20,6 +20,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SERIAL_SUITES = [str(ROOT / "test_suites" / "pytest" / f) for f in (
     "test_4_reporting.py", "test_5_1_passwords.py", "test_5_2_disclosure.py", "test_5_3_support.py",
     "test_5_11_erasure.py")]
+# `harness run … -- ONLY_SERIAL`: the pytest arguments that leave the other suites out.
+ONLY_SERIAL = [f"--ignore={p}" for p in sorted((ROOT / "test_suites" / "pytest").glob("test_*.py"))
+               if str(p) not in SERIAL_SUITES]
 UNITS = ("U1", "U2", "U3")
 PER_UNIT = ("5.1-1-2", "5.1-4-2", "5.11-1-2")
 PROFILE_LEVEL = ("4-1-1", "5.1-2-1", "5.2-1-1", "5.2-1-2", "5.3-13-1", "5.3-13-2")

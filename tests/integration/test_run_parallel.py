@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from test_matrix import SCENARIOS  # tests/integration is on sys.path (rootdir import mode)
+from test_matrix import ONLY_SERIAL, SCENARIOS  # tests/integration is on sys.path (rootdir import mode)
 
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -20,7 +20,7 @@ def test_parallel_run_gives_the_serial_verdicts(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     with SimulatorProcess(persona, tmp_path / "sim", defects={}, time_scale=0.0) as sim:
         cmd = [sys.executable, "-m", "harness.cli", "run", str(ROOT / "device_profiles" / "sim-legacy.yaml"),
-               "--lab", str(sim.lab_path), "--run-dir", str(run_dir), "--parallel", "--no-allure", "--quiet"]
+               "--lab", str(sim.lab_path), "--run-dir", str(run_dir), "--parallel", "--no-allure", "--quiet", "--", *ONLY_SERIAL]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]  # legacy FAILs mandatory provisions
     actual = {k: r["verdict"] for k, r in latest_by_case(run_dir).items()}

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from test_matrix import SERIAL_SUITES  # tests/integration is on sys.path (rootdir import mode)
+from test_matrix import ONLY_SERIAL, SERIAL_SUITES  # tests/integration is on sys.path (rootdir import mode)
 
 from harness.report import build_reports
 from harness.results import case_records
@@ -92,9 +92,9 @@ def test_rerun_inconclusive_supersedes(tmp_path: Path) -> None:
     with SimulatorProcess("compliant", tmp_path / "sim", defects={"silent_rejection": None}, time_scale=0.0) as sim:
         base = [sys.executable, "-m", "harness.cli", "run", str(PROFILE), "--lab", str(sim.lab_path),
                 "--run-dir", str(tmp_path / "run"), "--no-allure", "--quiet", "--unit", "U1"]
-        first = subprocess.run(base, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        first = subprocess.run(base + ["--", *ONLY_SERIAL], cwd=ROOT, capture_output=True, text=True, timeout=300)
         before = len(case_records(tmp_path / "run"))
-        again = subprocess.run(base + ["--rerun", "inconclusive"], cwd=ROOT, capture_output=True, text=True, timeout=300)
+        again = subprocess.run(base + ["--rerun", "inconclusive", "--", *ONLY_SERIAL], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert first.returncode == 3 and again.returncode == 3, again.stdout[-1000:]
     rerun = len(case_records(tmp_path / "run")) - before
     inconclusive = [k for k, r in latest_by_case(tmp_path / "run").items() if r["verdict"] == "INCONCLUSIVE"]

@@ -30,6 +30,12 @@ def test_valid_update_both_ways() -> None:
     assert judge_valid_update(rnd("valid", "installed", "1.5.0")).verdict == "PASS"
     assert judge_valid_update(rnd("valid", "refused", "1.4.2")).verdict == "FAIL"
     assert judge_valid_update(rnd("valid", "timeout", None)).verdict == "INCONCLUSIVE"
+    same = UpdateRound("valid", "pkg", "1.5.0", "installed", "update: installing 1.5.0", "1.5.0", "1.5.0")
+    assert judge_valid_update(same).verdict == "PASS"
+    silent = UpdateRound("valid", "pkg", "1.5.0", "refused", "update: rejected", "1.5.0", "1.5.0")
+    assert judge_valid_update(silent).verdict == "FAIL"
+    after_tamper = UpdateRound("valid", "pkg", "1.5.0", "refused", "rejected: older", "1.5.1", "1.5.1")
+    assert judge_valid_update(after_tamper).verdict == "INCONCLUSIVE"
 
 
 def test_negative_updates_both_ways() -> None:

@@ -1,0 +1,71 @@
+"""Update and resilience defect × test-case matrix: every update, power and input defect switch
+of the simulator against the update and resilience suites, exact verdict of every test case.
+
+Power goes through pyvisa over the simulator's real SCPI socket; updates are served by the
+harness's own package server; the broker outage stops and restarts a real Mosquitto."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.results import latest_by_case
+from harness.simctl import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+SUITES = [str(ROOT / "test_suites" / "pytest" / f) for f in ("test_5_3_updates.py", "test_5_9_resilience.py")]
+CASES = ("5.3-2-2", "5.3-7-1", "5.3-9-1", "5.3-10-1", "5.3-16-2", "5.7-1-2", "5.9-1-2", "5.9-2-2", "5.13-1-2")
+pytestmark = pytest.mark.integration
+AUTHENTICITY = ("5.3-7-1", "5.3-9-1", "5.3-10-1")
+
+
+def verdicts(*failing: str, **other: str) -> dict[tuple[str, str], str]:
+    out = {(tc, "U1"): "PASS" for tc in CASES}
+    for tc in failing:
+        out[(tc, "U1")] = "FAIL"
+    for key, verdict in other.items():
+        out[(key.replace("_", "."), "U1")] = verdict
+    return out
+
+
+SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str], str]]] = {
+    "compliant": ("compliant", [], verdicts()),
+    "legacy": ("legacy", [], verdicts(*AUTHENTICITY, "5.9-1-2")),
+    "accepts_unsigned": ("compliant", ["accepts_unsigned"], verdicts(*AUTHENTICITY)),
+    # The re-labelled (newer) package installs too, so the valid one is then an older version.
+    "accepts_tampered": ("compliant", ["accepts_tampered"], verdicts(*AUTHENTICITY, "5.7-1-2",
+                                                                     **{"5.3-2-2": "INCONCLUSIVE"})),
+    "accepts_rollback": ("compliant", ["accepts_rollback"], verdicts("5.3-10-1")),
+    "loses_config_on_power_loss": ("compliant", ["loses_config_on_power_loss"], verdicts("5.9-1-2")),
+    "no_reconnect_after_outage": ("compliant", ["no_reconnect_after_outage"], verdicts("5.9-2-2")),
+    "crashes_on_malformed": ("compliant", ["crashes_on_malformed"], verdicts("5.13-1-2")),
+    "generic_model_name": ("compliant", ["generic_model_name"], verdicts("5.3-16-2")),
+}
+
+
+def run_update_suites(persona: str, defects: list[str], tmp: Path) -> dict:
+    parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
+    with SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0, units=1) as sim:
+        run_dir = tmp / "run"
+        cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+               "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
+               "--run-dir", str(run_dir), "--unit", "U1"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+        return latest_by_case(run_dir)
+
+
+@pytest.mark.parametrize("scenario", list(SCENARIOS))
+def test_update_matrix(scenario: str, tmp_path: Path) -> None:
+    persona, defects, expected = SCENARIOS[scenario]
+    got = run_update_suites(persona, defects, tmp_path)
+    actual = {k: r["verdict"] for k, r in got.items()}
+    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:300])
+            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    assert not diff, diff
+    if scenario == "compliant":  # the supply's *IDN? identity is evidence of the power test
+        names = [e["name"] for e in got[("5.9-1-2", "U1")]["evidence"]]
+        assert "instrument supply" in names, names
