@@ -23,7 +23,7 @@ from harness.profile import ConfigError, open_bench
 from harness.profile.resolve import Bench
 from harness.results import Observations, ResultsLog
 from harness.testcase import Inconclusive, TestCaseContext
-from harness.verdict import CheckResult, Evidence, LabFault, Verdict
+from harness.verdict import CheckResult, LabFault, Verdict
 
 if TYPE_CHECKING:
     from harness.device import Device
@@ -293,23 +293,8 @@ def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, 
     dev.ensure(wanted)
     tc.use(dev)  # links opened by ensure() are marked too (their whole transcript so far is evidence)
     yield dev
-    for name, evidence in dev.instruments_used.items():
-        tc.add(Evidence("table", f"instrument {name}", [evidence]))
-    _recover_if_hung(tc, dev, request)
-
-
-def _recover_if_hung(tc: TestCaseContext, dev: Device, request: pytest.FixtureRequest) -> None:
-    """A test that ended without a PASS/FAIL/N-A verdict may have left the unit hung: prove it
-    alive, else power-cycle it (recovery is evidence of this test, not a verdict)."""
-    ended_clean = tc.result is not None and tc.result.verdict in (Verdict.PASS, Verdict.FAIL, Verdict.NOT_APPLICABLE)
-    if ended_clean or not dev.has("power_cycle"):
-        return
-    from harness.cases.resilience import _alive, recover
-    if _alive(dev):
-        return
-    done = recover(dev)
-    if done:
-        tc.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))
+    from harness.cases.runs import after_test
+    after_test(tc, dev)
 
 
 @pytest.fixture(scope="session")

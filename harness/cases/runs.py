@@ -50,3 +50,24 @@ def allure_labels(test_case: str, provision: str, unit: str | None) -> list[tupl
 
 def display_title(test_case: str, title: str, unit: str | None) -> str:
     return f"{test_case} {title}" + (f" [{unit}]" if unit and unit != "*" else "")
+
+
+def after_test(ctx: Any, device: Any) -> None:
+    """What every runner does when a test case on a unit ends, before its record is written: the
+    identity of every instrument it used goes into its evidence, and a unit that stopped answering
+    is power-cycled (when the profile can) so the run goes on — recovery is evidence, not a verdict."""
+    from harness.verdict import Evidence, Verdict
+
+    for name, evidence in device.instruments_used.items():
+        ctx.add(Evidence("table", f"instrument {name}", [evidence]))
+    device.instruments_used.clear()
+    ended_clean = ctx.result is not None and ctx.result.verdict in (Verdict.PASS, Verdict.FAIL,
+                                                                    Verdict.NOT_APPLICABLE)
+    if ended_clean or not device.has("power_cycle"):
+        return
+    from harness.cases.resilience import _alive, recover
+    if _alive(device):
+        return
+    done = recover(device)
+    if done:
+        ctx.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))

@@ -31,7 +31,7 @@ from harness.robot import allure as robot_allure
 from harness.robot.identity import identity_from_tags, title_from_name
 from harness.robot.session import SESSION, RobotSession, Running, SessionError
 from harness.testcase import TestCaseContext
-from harness.verdict import CheckResult, Verdict
+from harness.verdict import CheckResult, Evidence, Verdict
 
 
 def _key(data: Any) -> str:
@@ -105,6 +105,13 @@ class ResultsListener:
             return
         running.recorded = True
         ctx = running.ctx
+        device = self.session.devices.get(ctx.unit) if ctx.unit else None
+        if device is not None:
+            from harness.cases.runs import after_test
+            try:
+                after_test(ctx, device)
+            except Exception as exc:  # recovery is best effort; the verdict stands as judged
+                ctx.add(Evidence("text", "recovery", f"recovery failed: {exc}"))
         verdict = reason = None
         if ctx.result is None:
             if result.status == "SKIP":

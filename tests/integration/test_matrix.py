@@ -67,8 +67,10 @@ SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str | None], str]]] =
     "accepts_any_password": ("compliant", ["accepts_any_password"], verdicts(**{"5_1_1_2": "FAIL", "5_1_4_2": "FAIL"})),
     "silent_rejection": ("compliant", ["silent_rejection"], verdicts(**{"5_1_1_2": "INCONCLUSIVE", "5_1_4_2": "INCONCLUSIVE"})),
     "password_change_ignored": ("compliant", ["password_change_ignored"], verdicts(**{"5_1_4_2": "FAIL"})),
+    # The console hangs mid-dictionary: INCONCLUSIVE, never PASS; the bench supply then power-cycles
+    # the unit and 5.1-4-2 is judged normally (the hang comes back during 5.11-1-2).
     "console_hangs_after_logins": ("compliant", ["console_hangs_after_logins=5"],
-                                   verdicts(**{"5_1_1_2": "INCONCLUSIVE", "5_1_4_2": "INCONCLUSIVE", "5_11_1_2": "INCONCLUSIVE"})),
+                                   verdicts(**{"5_1_1_2": "INCONCLUSIVE", "5_11_1_2": "INCONCLUSIVE"})),
     "no_security_txt": ("compliant", ["no_security_txt"], verdicts(**{"5_2_1_2": "FAIL"})),
     "security_txt_no_contact": ("compliant", ["security_txt_no_contact"], verdicts(**{"5_2_1_2": "FAIL"})),
     # Stale by RFC 9116, yet the published policy still gives contact and timelines: reported in
@@ -141,6 +143,15 @@ def test_expired_security_txt_is_reported_in_the_reason(tmp_path: Path) -> None:
     got = run_suites("compliant", ["security_txt_expired"], tmp_path)
     assert got[("5.2-1-2", None)]["verdict"] == "PASS"
     assert "expired" in got[("5.2-1-2", None)]["reason"]
+
+
+def test_hung_unit_is_recovered_by_a_power_cycle(tmp_path: Path) -> None:
+    got = run_suites("compliant", ["console_hangs_after_logins=5"], tmp_path)
+    hung = got[("5.1-1-2", "U1")]
+    assert hung["verdict"] == "INCONCLUSIVE"
+    assert any(e["name"] == "recovery" and "power cycle" in str(e["data"]) for e in hung["evidence"])
+    assert got[("5.1-4-2", "U1")]["verdict"] == "PASS"  # the run went on with a working unit
+    assert got[("4-1-1", None)]["verdict"] == "PASS"
 
 
 @pytest.mark.parametrize("variant", list(PROFILE_VARIANTS))
