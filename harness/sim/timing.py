@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from dataclasses import dataclass
+
+# bench/update_overhead.py adds up the device's own delays from these lines.
+_LOG_DELAYS = bool(os.environ.get("HARNESS_SIM_LOG_DELAYS"))
 
 
 @dataclass(frozen=True)
@@ -17,4 +22,6 @@ class Delays:
 
     async def sleep(self, seconds: float) -> None:
         # Still yields at scale 0, so a delay is always a scheduling point.
+        if _LOG_DELAYS and seconds * self.scale > 0:
+            print(f"device delay {seconds * self.scale:.3f} s", file=sys.stderr, flush=True)
         await asyncio.sleep(max(0.0, seconds * self.scale))  # sleep-ok: device delay
