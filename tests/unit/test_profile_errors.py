@@ -33,7 +33,7 @@ CASES = [
     ("unknown key", _mutate("  hardware: rev B", "  hardwear: rev B"), "product.hardwear", "hardwear", "unknown key"),
     ("wrong type", _mutate("    baud: 115200", "    baud: fast"), "links.console.baud", "baud: fast", "integer"),
     ("missing procedure", _mutate("  factory_reset:\n", "  factory_rest:\n"), "procedures", "procedures:", "factory_reset"),
-    ("bad URL", _mutate("    links: {console: {url: {runtime: units.U2.console}}}", "    links: {console: {url: 'http://x'}}"),
+    ("bad URL", _mutate("    links: {console: {url: {runtime: units.U2.console}}, supply: {resource: {runtime: units.U2.supply}}}", "    links: {console: {url: 'http://x'}}"),
      "units[1].links.console.url", "url: 'http://x'", "pyserial URL"),
     ("duplicate unit", _mutate("  - id: U2", "  - id: U1"), "units[1].id", "- id: U1\n", "duplicate unit id"),
     ("bad MAC", _mutate('mac: "02:53:49:A1:7C:32"', 'mac: "02:53:49:A1:7C"'), "units[1].mac", '02:53:49:A1:7C"', "MAC"),
