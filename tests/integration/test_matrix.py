@@ -112,8 +112,19 @@ PROFILE_VARIANTS: dict[str, tuple[Callable[[dict], None], dict[tuple[str, str | 
 }
 
 
-def variant_profile(tmp: Path, transform: Callable[[dict], None]) -> Path:
-    doc = yaml.safe_load((ROOT / "device_profiles" / "sim-compliant.yaml").read_text())
+def _console_logins_only(doc: dict) -> None:
+    for iface in doc["ixit"]["15-Intf"]:
+        iface.pop("login", None)
+
+
+def console_only_profile(persona: str, tmp: Path) -> Path:
+    """The persona's profile without network logins: the console defect scenarios need not run the
+    dictionary over SSH and the API as well (the personas' own scenarios do, both ways)."""
+    return variant_profile(tmp, _console_logins_only, persona)
+
+
+def variant_profile(tmp: Path, transform: Callable[[dict], None], persona: str = "compliant") -> Path:
+    doc = yaml.safe_load((ROOT / "device_profiles" / f"sim-{persona}.yaml").read_text())
     transform(doc)
     path = tmp / "variant.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))

@@ -15,7 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from test_matrix import SCENARIOS, run_suites  # tests/integration is on sys.path (rootdir import mode)
+from test_matrix import (  # tests/integration is on sys.path (rootdir import mode)
+    SCENARIOS,
+    console_only_profile,
+    run_suites,
+)
 
 from harness.results import latest_by_case
 from harness.robot.runner import RobotRun, execute, plan
@@ -27,9 +31,9 @@ COVERED = {"4-1-1", "5.1-1-2", "5.1-2-1", "5.1-2-2", "5.1-4-2", "5.2-1-1", "5.2-
            "5.3-13-2", "5.11-1-2"}
 
 
-def run_robot(persona: str, defects: list[str], tmp: Path) -> dict:
+def run_robot(persona: str, defects: list[str], tmp: Path, profile: Path | None = None) -> dict:
     parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
-    profile = ROOT / "device_profiles" / f"sim-{persona}.yaml"
+    profile = profile or ROOT / "device_profiles" / f"sim-{persona}.yaml"
     with SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0) as sim, \
             open(tmp / "robot.log", "wb") as log:
         run = RobotRun(profile=str(profile), lab=str(sim.lab_path), run_dir=tmp / "run",
@@ -44,9 +48,12 @@ def test_robot_and_pytest_agree(scenario: str, tmp_path: Path) -> None:
     persona, defects, expected = SCENARIOS[scenario]
     (tmp_path / "pytest").mkdir()
     (tmp_path / "robot").mkdir()
+    # The personas run their full profiles (network logins included, both ways); the single
+    # console defects a profile without network logins.
+    profile = None if not defects else console_only_profile(persona, tmp_path)
     with ThreadPoolExecutor(max_workers=1) as pool:  # both runners at once, each on its own simulator
-        pytest_side = pool.submit(run_suites, persona, defects, tmp_path / "pytest")
-        by_robot = run_robot(persona, defects, tmp_path / "robot")
+        pytest_side = pool.submit(run_suites, persona, defects, tmp_path / "pytest", profile)
+        by_robot = run_robot(persona, defects, tmp_path / "robot", profile)
         by_pytest = pytest_side.result(timeout=600)
     assert all(r["runner"] == "robot" for r in by_robot.values())
     assert {k[0] for k in by_robot} == COVERED
