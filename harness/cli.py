@@ -303,7 +303,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         try:
             print(f"\n=== persona {persona}: simulator pid {sim.runtime.get('pid')}, units {', '.join(sim.runtime.get('units', {}))}")
             run_args = argparse.Namespace(profile=str(profiles / f"sim-{persona}.yaml"), lab=str(sim.lab_path),
-                                          runtime=None, unit=None, run_dir=str(out / persona), rerun=None,
+                                          runtime=None, unit=[f"U{i}" for i in range(1, args.units + 1)],
+                                          run_dir=str(out / persona), rerun=None,
                                           parallel=False, pytest_args=[], suites=None, quiet=args.quiet,
                                           no_allure=args.no_allure, runner=args.runner, robot_suites=None,
                                           robot_args=[])
@@ -394,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--out", default="reports/demo")
     d.add_argument("--sim-dir", default=".sim")
     d.add_argument("--persona", action="append", choices=["compliant", "legacy"])
-    d.add_argument("--units", type=int, default=3)
+    d.add_argument("--units", type=int, default=3, choices=[1, 2, 3],
+                   help="units per persona (the simulator profiles declare U1..U3; 5.1-2-2 needs 2)")
     d.add_argument("--time-scale", type=float, default=0.05, help="simulator delay factor (1.0 = realistic)")
     d.add_argument("--runner", choices=list(RUNNERS), default="pytest", help="as for `harness run` (default pytest)")
     d.add_argument("--quiet", action="store_true")

@@ -117,6 +117,18 @@ class TelnetLink(SerialLink):
         self.transcript.note(f"connected to telnet {address}:{self.tcp_port}")
         return self
 
+    def _reconnect(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
+        self.expecter.clear()  # what the old session said is not an answer in the new one
+        self.iac = IacFilter(self._send_raw)
+        self.transcript.note("the device ended the session; opening a new one")
+        self.open()
+
     def close(self) -> None:
         if self._sock is not None:
             try:
@@ -153,8 +165,6 @@ class TelnetLink(SerialLink):
 
     def _read_some(self, deadline: float) -> bool:
         sock = self.sock
-        if self._closed_by_peer:
-            raise LinkError(f"telnet {self.name}: the device closed the connection")
         wait = max(0.0, min(_READ_SLICE, deadline - time.monotonic()))
         try:
             ready, _, _ = select.select([sock], [], [], wait)
@@ -164,9 +174,12 @@ class TelnetLink(SerialLink):
         except OSError as exc:
             raise LinkError(f"telnet {self.name}: read failed: {exc}") from exc
         if not data:
-            self._closed_by_peer = True
+            # The server ended the session (a logout, too many failed logins). What is awaited may
+            # come from a new session (a login prompt): open one; if it never comes, the expect
+            # times out as usual. A server that refuses the new connection is a LinkError.
             self.transcript.note("connection closed by the device")
-            raise LinkError(f"telnet {self.name}: the device closed the connection")
+            self._reconnect()
+            return True
         text = self.cleaner.feed(self.iac.feed(data))
         if text:
             self.transcript.received(text)

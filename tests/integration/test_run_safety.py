@@ -80,8 +80,7 @@ def test_dead_console_is_inconclusive_not_fail(tmp_path: Path) -> None:
 
 def test_cli_exit_codes(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-m", "harness.cli", "demo", "--out", str(tmp_path / "demo"),
-                          "--sim-dir", str(tmp_path / "sim"), "--time-scale", "0", "--units", "2", "--no-allure",
-                          "--quiet"],
+                          "--sim-dir", str(tmp_path / "sim"), "--time-scale", "0", "--no-allure", "--quiet"],
                          cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr[-2000:]
     assert "compliant  exit 0" in out.stdout and "legacy     exit 1" in out.stdout
