@@ -270,7 +270,7 @@ def _demo_in_namespace(args: argparse.Namespace) -> int | None:
         return None
     argv = [sys.executable, "-m", "harness.cli", "demo", "--out", args.out, "--sim-dir", args.sim_dir,
             "--units", str(args.units), "--time-scale", str(args.time_scale), "--runner", args.runner,
-            "--no-allure", "--no-netns"] + (["--quiet"] if args.quiet else [])
+            "--no-allure", "--no-netns"] + (["--quiet"] if args.quiet else []) + (["--serial"] if args.serial else [])
     for persona in args.persona or []:
         argv += ["--persona", persona]
     with Namespace.create("harness-demo") as ns:
@@ -305,7 +305,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run_args = argparse.Namespace(profile=str(profiles / f"sim-{persona}.yaml"), lab=str(sim.lab_path),
                                           runtime=None, unit=[f"U{i}" for i in range(1, args.units + 1)],
                                           run_dir=str(out / persona), rerun=None,
-                                          parallel=False, pytest_args=[], suites=None, quiet=args.quiet,
+                                          parallel=not args.serial, pytest_args=[], suites=None, quiet=args.quiet,
                                           no_allure=args.no_allure, runner=args.runner, robot_suites=None,
                                           robot_args=[])
             codes[persona] = cmd_run(run_args)
@@ -403,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--no-allure", action="store_true")
     d.set_defaults(func=cmd_demo)
 
+    d.add_argument("--serial", action="store_true", help="one process for all units (default: one per unit)")
     d.add_argument("--no-netns", action="store_true",
                    help="do not isolate the demo in a network namespace (by default it is, when possible)")
 
