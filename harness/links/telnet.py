@@ -103,7 +103,7 @@ class TelnetLink(SerialLink):
         # on its own.
         self.scope = scope or _LOOPBACK
         self._sock: socket.socket | None = None
-        self._closed_by_peer = False
+        self._heard = False
         self.iac = IacFilter(self._send_raw)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -113,29 +113,29 @@ class TelnetLink(SerialLink):
             self._sock = socket.create_connection((address, self.tcp_port), timeout=self.timeout)
         except OSError as exc:
             raise LinkError(f"telnet {self.name}: cannot connect to {address}:{self.tcp_port}: {exc}") from exc
-        self._closed_by_peer = False
+        self._heard = False  # the server said something on this connection
         self.transcript.note(f"connected to telnet {address}:{self.tcp_port}")
         return self
 
+    def _drop_socket(self) -> bool:
+        if self._sock is None:
+            return False
+        try:
+            self._sock.close()
+        except OSError:
+            pass
+        self._sock = None
+        return True
+
     def _reconnect(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-            self._sock = None
+        self._drop_socket()
         self.expecter.clear()  # what the old session said is not an answer in the new one
         self.iac = IacFilter(self._send_raw)
         self.transcript.note("the device ended the session; opening a new one")
         self.open()
 
     def close(self) -> None:
-        if self._sock is not None:
-            try:
-                self._sock.close()
-            except OSError:
-                pass
-            self._sock = None
+        if self._drop_socket():
             if self.iac.negotiations:
                 self.transcript.note(f"telnet options refused: {', '.join(self.iac.negotiations)}")
             self.transcript.note("closed")
@@ -178,8 +178,13 @@ class TelnetLink(SerialLink):
             # come from a new session (a login prompt): open one; if it never comes, the expect
             # times out as usual. A server that refuses the new connection is a LinkError.
             self.transcript.note("connection closed by the device")
+            if not self._heard:
+                # Closed before saying anything: the server refuses service; reconnecting would
+                # only spin until the expect's deadline.
+                raise LinkError(f"telnet {self.name}: the device closed the connection without a word")
             self._reconnect()
             return True
+        self._heard = True
         text = self.cleaner.feed(self.iac.feed(data))
         if text:
             self.transcript.received(text)

@@ -131,6 +131,13 @@ def variant_profile(tmp: Path, transform: Callable[[dict], None], persona: str =
     return path
 
 
+def verdict_diff(expected: dict, got: dict) -> dict:
+    """(expected, actual, reason) for every (test case, unit) whose verdict is not the expected one."""
+    actual = {k: r["verdict"] for k, r in got.items()}
+    return {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:300])
+            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+
+
 def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None = None) -> dict:
     parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
     sim = SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0)
@@ -169,7 +176,4 @@ def test_hung_unit_is_recovered_by_a_power_cycle(tmp_path: Path) -> None:
 def test_profile_variant(variant: str, tmp_path: Path) -> None:
     transform, expected = PROFILE_VARIANTS[variant]
     got = run_suites("compliant", [], tmp_path, profile=variant_profile(tmp_path, transform))
-    actual = {k: r["verdict"] for k, r in got.items()}
-    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:200])
-            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
-    assert not diff, diff
+    assert not verdict_diff(expected, got), verdict_diff(expected, got)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_matrix import verdict_diff  # tests/integration is on sys.path (rootdir import mode)
 
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
@@ -70,7 +71,5 @@ def run_network_suites(persona: str, defects: list[str], tmp: Path) -> dict:
 def test_network_matrix(scenario: str, tmp_path: Path) -> None:
     persona, defects, expected = SCENARIOS[scenario]
     got = run_network_suites(persona, defects, tmp_path)
-    actual = {k: r["verdict"] for k, r in got.items()}
-    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:300])
-            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    diff = verdict_diff(expected, got)
     assert not diff, diff

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from test_matrix import verdict_diff  # tests/integration is on sys.path (rootdir import mode)
 
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -62,9 +63,7 @@ def run_update_suites(persona: str, defects: list[str], tmp: Path) -> dict:
 def test_update_matrix(scenario: str, tmp_path: Path) -> None:
     persona, defects, expected = SCENARIOS[scenario]
     got = run_update_suites(persona, defects, tmp_path)
-    actual = {k: r["verdict"] for k, r in got.items()}
-    diff = {k: (expected.get(k), actual.get(k), got.get(k, {}).get("reason", "")[:300])
-            for k in set(expected) | set(actual) if expected.get(k) != actual.get(k)}
+    diff = verdict_diff(expected, got)
     assert not diff, diff
     if scenario == "compliant":  # the supply's *IDN? identity is evidence of the power test
         names = [e["name"] for e in got[("5.9-1-2", "U1")]["evidence"]]

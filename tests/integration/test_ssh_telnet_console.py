@@ -207,3 +207,28 @@ def test_outgoing_0xff_is_escaped(server, tmp_path):
         telnet.send("\xff")
         telnet.expect(r"Password: $")
     assert b"\xff\xff\r\n" in bytes(server.received)
+
+
+def test_server_that_closes_at_once_is_a_link_error(tmp_path):
+    import socket
+    import threading
+
+    srv = socket.create_server(("127.0.0.1", 0))
+    port = srv.getsockname()[1]
+
+    def serve() -> None:
+        for _ in range(2):  # bounded: the link must give up after the first silent close
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    link = TelnetLink("c", host="127.0.0.1", port=port, transcript_dir=tmp_path, timeout=3).open()
+    try:
+        with pytest.raises(LinkError, match="without a word"):
+            link.expect("anything", timeout=3)
+    finally:
+        link.close()
+        srv.close()
