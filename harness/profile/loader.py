@@ -9,12 +9,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from harness.profile.lab_models import LabConfig
 from harness.profile.models import (
     CONTROL_VERBS,
     LINK_VERBS,
     STEP_OPTIONS,
     DeviceProfile,
-    LabConfig,
     Step,
     check_serial_url,
 )

@@ -16,8 +16,9 @@ from typing import Any
 
 import yaml
 
+from harness.profile.lab_models import LabConfig
 from harness.profile.loader import load_lab, load_profile
-from harness.profile.models import DeviceProfile, EnvRef, LabConfig, RuntimeRef, SecretRef, Unit
+from harness.profile.models import DeviceProfile, EnvRef, RuntimeRef, SecretRef, Unit
 from harness.profile.yamlpos import ConfigError, ConfigIssue
 from harness.redact import REDACTOR, Redactor
 
