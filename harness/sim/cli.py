@@ -8,6 +8,7 @@ from pathlib import Path
 
 from harness.sim.app import Options, run
 from harness.sim.catalog import DEFECTS, MAX_UNITS, PERSONAS, CatalogError, parse_defects
+from harness.sim.families import FAMILIES, entry_for
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -16,7 +17,8 @@ def _parser() -> argparse.ArgumentParser:
         "each with a serial console on a pty, network services on its own loopback address, an MQTT "
         "client, firmware updates and a bench supply served over SCPI, and the manufacturer's HTTPS site. "
         "See docs/simulator.md.")
-    p.add_argument("--persona", choices=sorted(PERSONAS), default="compliant")
+    p.add_argument("--persona", choices=sorted([*PERSONAS, *FAMILIES]), default="compliant",
+                   help="compliant, legacy (the reference hub) or camera, plug (docs/personas/)")
     p.add_argument("--units", type=int, default=3, help=f"number of units, 1..{MAX_UNITS} (default 3)")
     p.add_argument("--run-dir", type=Path, help="where flash, runtime.json, secrets.json and lab-ca.pem live")
     p.add_argument("--time-scale", type=float, default=1.0,
@@ -41,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["--"]:
         argv = argv[1:]  # `harness sim -- --persona ...`: the harness CLI passes the separator through
+    family = entry_for(argv)
+    if family is not None:
+        return family(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help or a usage error: keep main() returning a status
