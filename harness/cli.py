@@ -155,6 +155,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.rerun:
         return _rerun(args, bench, run_dir, extra, runners)
     print(f"run directory: {run_dir}")
+    broken: list[str] = []  # a runner that ended in an error of its own: the run is not clean
+    usage = False
     if "pytest" in runners:
         if args.parallel and len(args.unit or [u.id for u in bench.profile.units]) > 1:
             code = _run_parallel(args, bench, run_dir, extra)
@@ -164,13 +166,23 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"harness: pytest ended with exit code {code}", file=sys.stderr)
             if not (run_dir / "results").exists():
                 return EXIT_USAGE
+            broken.append(f"pytest exit code {code}")
+            usage = usage or code in (4, 5)  # usage error, or nothing collected
     if "robot" in runners:
         # After pytest, never beside it: both drive the same units.
         from harness.robot.runner import ROBOT_ERRORS, execute, plan
         code = execute(plan(_robot_run(args, bench, run_dir)))
-        if code in ROBOT_ERRORS and not (run_dir / "results").exists():
-            return EXIT_USAGE
-    return _finish(run_dir, args)
+        if code in ROBOT_ERRORS:
+            if not (run_dir / "results").exists():
+                return EXIT_USAGE
+            broken.append(f"Robot exit code {code}")
+            usage = usage or code == 252  # invalid data or command line
+    final = _finish(run_dir, args)
+    if broken and final != EXIT_FAIL:
+        # A FAIL the device showed stands; otherwise a run whose runner broke is never clean.
+        final = EXIT_USAGE if usage else EXIT_INCONCLUSIVE
+        print(f"exit code {final}: the run did not complete ({'; '.join(broken)})")
+    return final
 
 
 def _robot_run(args: argparse.Namespace, bench: object, run_dir: Path):  # type: ignore[no-untyped-def]

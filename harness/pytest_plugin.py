@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from harness.isolation import phase
 from harness.profile import ConfigError, open_bench
 from harness.profile.resolve import Bench
 from harness.results import Observations, ResultsLog
@@ -182,13 +183,34 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         if mark is None:
             return (1, "", (), index[id(item)])
         unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id") or ""
-        return (order.get(_scope_of(item), 1), unit, _natural(mark.args[0]), index[id(item)])
+        # Test cases that leave what nothing can undo cheaply (other firmware) run last on their
+        # unit, so no later verdict is judged on it (harness.isolation).
+        return (order.get(_scope_of(item), 1), unit, phase(mark.args[0]), _natural(mark.args[0]), index[id(item)])
 
     items.sort(key=key)
     for item in items:
         unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id")
         if unit:
             item.add_marker(pytest.mark.xdist_group(f"unit-{unit}"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Write the plan: every conformance test case this process will run, per unit. A planned
+    test case without a record at the end (a crash, a kill) is reported as unjudged."""
+    st = _state(session.config)
+    if st is None or st.get("log") is None:
+        return
+    cases = []
+    for item in session.items:
+        mark = _marker(item)
+        if mark is None or not mark.args:
+            continue
+        scope = _scope_of(item)
+        unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id")
+        unit = unit if scope == "unit" else ("*" if scope == "cross_unit" else None)
+        cases.append({"test_case": mark.args[0], "unit": unit, "name": item.nodeid})
+    if cases:
+        st["log"].write_plan("pytest", cases)
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -288,12 +310,13 @@ def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, 
         _devices[unit_id] = dev
     dev.instruments_used.clear()
     tc.use(dev)
+    from harness.cases.runs import after_test, before_test
+    before_test(tc, dev)
     mark = _marker(request.node)
     wanted = (mark.kwargs.get("state") if mark else None) or "any"
     dev.ensure(wanted)
     tc.use(dev)  # links opened by ensure() are marked too (their whole transcript so far is evidence)
     yield dev
-    from harness.cases.runs import after_test
     after_test(tc, dev)
 
 

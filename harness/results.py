@@ -74,6 +74,7 @@ class TestCaseRecord:
     duration_s: float = 0.0
     run_id: str = ""
     profile: dict[str, Any] = field(default_factory=dict)
+    unit_state: dict[str, Any] = field(default_factory=dict)  # firmware and state read when the case started
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @classmethod
@@ -102,6 +103,7 @@ class TestCaseRecord:
             "finished": self.finished,
             "duration_s": round(self.duration_s, 3),
             "profile": self.profile,
+            "unit_state": self.unit_state,
             "harness_version": __version__,
             "host": socket.gethostname(),
             "pid": os.getpid(),
@@ -144,6 +146,12 @@ class ResultsLog:
     def write_session(self, **meta: Any) -> None:
         self._append({"record": "session", "schema": SCHEMA, "harness_version": __version__,
                       "host": socket.gethostname(), "pid": os.getpid(), "time": now_iso(), **meta})
+
+    def write_plan(self, runner: str, cases: list[dict[str, Any]]) -> None:
+        """The test cases this writer is about to run (id, unit, name): one that ends up without a
+        record is reported as unjudged instead of disappearing from the report."""
+        self._append({"record": "plan", "schema": SCHEMA, "runner": runner, "time": now_iso(),
+                      "pid": os.getpid(), "cases": cases})
 
     def write(self, record: TestCaseRecord) -> None:
         self._append(record.to_dict())

@@ -37,6 +37,7 @@ class TestCaseContext:
     evidence: list[Evidence] = field(default_factory=list)
     measurements: dict[str, Any] = field(default_factory=dict)
     result: CheckResult | None = None
+    unit_state: dict[str, Any] = field(default_factory=dict)  # what the unit was when the case started
     devices: list[Any] = field(default_factory=list)
     _marks: dict[int, int] = field(default_factory=dict)
     started: str = field(default_factory=now_iso)
@@ -88,7 +89,8 @@ class TestCaseContext:
             test_case=self.test_case, provision=self.provision, verdict=verdict, reason=reason or "",
             unit=self.unit, title=self.title, evidence=evidence, measurements=self.measurements,
             runner=self.runner, name=self.name, started=self.started, finished=now_iso(),
-            duration_s=time.monotonic() - self._t0, run_id=self.run_id, profile=self.profile)
+            duration_s=time.monotonic() - self._t0, run_id=self.run_id, profile=self.profile,
+            unit_state=self.unit_state)
         texts = dict(self.transcript_texts())
         texts.update(attachments_extra or {})
         for fname, text in texts.items():

@@ -52,22 +52,147 @@ def display_title(test_case: str, title: str, unit: str | None) -> str:
     return f"{test_case} {title}" + (f" [{unit}]" if unit and unit != "*" else "")
 
 
+def unit_state(device: Any) -> dict[str, Any]:
+    """What the harness knows of the unit when a test case starts: the firmware read from it
+    (when it was last read and whether it is the delivered one), the session, whether it is known
+    to be in its factory state, whether a password differs from the delivered one (never the
+    password itself) and what earlier test cases left that could not be undone."""
+    fw = device.cache.get("firmware", {})
+    state = device.state
+    label = None
+    try:
+        label = device.label_password(state.user) if state.password is not None else None
+    except Exception:  # noqa: BLE001 - a unit without accounts: nothing to compare
+        label = None
+    return {
+        "firmware": fw.get("current"),
+        "delivered firmware": fw.get("delivered"),
+        "firmware read": fw.get("read_at"),
+        "session": state.session,
+        "factory state": state.factory_default,
+        "password": ("delivered" if state.password is None or state.password == label else "changed by the harness"),
+        "left by earlier test cases": sorted(_left(device)),
+    }
+
+
+def _left(device: Any) -> set[str]:
+    """What earlier test cases changed that was not undone: carried flags plus settings written
+    since the last factory reset (the harness marks the unit changed when a test writes to it)."""
+    left = set(device.cache.get("left", set()))
+    if device.state.factory_default is False and device.state.user_data:
+        left.add("settings")
+    return left
+
+
+def read_firmware(device: Any, *, why: str) -> str | None:
+    """Read the firmware version from the live unit (``read_version``), remember the first value
+    as the delivered firmware. None when the profile cannot read it or the unit did not answer."""
+    from harness.results import now_iso
+    from harness.verdict import LabFault
+
+    if not device.has("read_version"):
+        return None
+    fw = device.cache.setdefault("firmware", {})
+    try:
+        if device.state.session != "logged_in" and device.has("login"):
+            device.ensure("logged_in")
+        result = device.run("read_version")
+    except LabFault as exc:
+        device.state.session = "unknown"
+        fw["error"] = f"{why}: {exc}"
+        return None
+    version = result.captures.get("version") if result.ok else None
+    if version:
+        fw.setdefault("delivered", version)
+        fw.update(current=version, read_at=now_iso(), read_because=why)
+    return version
+
+
+def before_test(ctx: Any, device: Any) -> None:
+    """What every runner does when a test case on a unit starts: read the firmware when it may
+    have changed (the first test case on the unit, or after one that installs firmware) and record
+    the unit's state as evidence, so the report shows what each verdict was judged on."""
+    from harness.verdict import Evidence
+
+    fw = device.cache.setdefault("firmware", {})
+    if "current" not in fw or fw.get("stale"):
+        fw.pop("stale", None)
+        read_firmware(device, why="start of " + ctx.test_case)
+    state = unit_state(device)
+    ctx.unit_state = state
+    ctx.add(Evidence("observation", "unit state at start", state))
+
+
+def _restore(ctx: Any, device: Any) -> list[str]:
+    """Undo what the test case left that later test cases could be misled by."""
+    from harness.isolation import leaves
+    from harness.verdict import LabFault
+
+    left = leaves(ctx.test_case)
+    done: list[str] = []
+    carried = device.cache.setdefault("left", set())
+    if "password" in left and device.state.password is not None:
+        user = device.state.user or device.default_user()
+        label = device.label_password(user)
+        if label is not None and device.state.password != label and device.has("change_password"):
+            try:
+                device.ensure("logged_in")
+                result = device.run("change_password", user=user, password=device.state.password,
+                                    new_password=label)
+            except LabFault as exc:
+                result = None
+                done.append(f"could not restore the delivered password of {user!r}: {exc}")
+            if result is not None and result.ok:
+                device.state.password = None
+                done.append(f"delivered password of {user!r} restored")
+            elif result is not None:
+                done.append(f"could not restore the delivered password of {user!r} ({result.outcome})")
+        if device.state.password is not None and device.state.password != label:
+            carried.add("password")
+        else:
+            carried.discard("password")
+    if "lockout" in left and device.has("login") and device.state.session != "logged_in":
+        try:
+            device.login_current()  # a known-good login resets the failure counter; waits out a lock
+            done.append("failure counter reset by a login with the known-good password")
+            carried.discard("lockout")
+        except LabFault as exc:
+            carried.add("lockout")
+            done.append(f"could not log in with the known-good password after the test: {exc}")
+    if "firmware" in left:
+        device.cache.setdefault("firmware", {})["stale"] = True
+        before = device.cache["firmware"].get("delivered")
+        now = read_firmware(device, why="end of " + ctx.test_case)
+        if before and now and now != before:
+            carried.add("firmware")
+            done.append(f"the unit runs firmware {now}, not the delivered {before}")
+        elif now:
+            carried.discard("firmware")
+        device.cache["firmware"].pop("stale", None)
+    return done
+
+
 def after_test(ctx: Any, device: Any) -> None:
     """What every runner does when a test case on a unit ends, before its record is written: the
-    identity of every instrument it used goes into its evidence, and a unit that stopped answering
-    is power-cycled (when the profile can) so the run goes on — recovery is evidence, not a verdict."""
-    from harness.verdict import Evidence, Verdict
+    identity of every instrument it used goes into its evidence, a unit that stopped answering
+    is power-cycled (when the profile can) so the run goes on — recovery is evidence, not a
+    verdict — and what the test case left on the unit is undone (test isolation)."""
+    from harness.verdict import Evidence, LabFault, Verdict
 
     for name, evidence in device.instruments_used.items():
         ctx.add(Evidence("table", f"instrument {name}", [evidence]))
     device.instruments_used.clear()
     ended_clean = ctx.result is not None and ctx.result.verdict in (Verdict.PASS, Verdict.FAIL,
                                                                     Verdict.NOT_APPLICABLE)
-    if ended_clean or not device.has("power_cycle"):
-        return
-    from harness.cases.resilience import _alive, recover
-    if _alive(device):
-        return
-    done = recover(device)
-    if done:
-        ctx.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))
+    if not ended_clean and device.has("power_cycle"):
+        from harness.cases.resilience import _alive, recover
+        if not _alive(device):
+            done = recover(device)
+            if done:
+                ctx.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))
+    try:
+        restored = _restore(ctx, device)
+    except LabFault as exc:
+        restored = [f"restoring the delivered state failed: {exc}"]
+    if restored:
+        ctx.add(Evidence("text", "unit after the test case", "; ".join(restored)))

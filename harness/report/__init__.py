@@ -101,6 +101,8 @@ def _gates(p: ProvisionResult) -> bool:
 
 def exit_code(model: ReportModel) -> int:
     """0 clean, 1 a FAIL on an applicable mandatory provision, 3 no such FAIL but an INCONCLUSIVE."""
+    if not model.cases:
+        return EXIT_INCONCLUSIVE  # nothing was judged: never a clean run
     gating = [p.verdict for p in model.provisions if _gates(p)]
     if "FAIL" in gating:
         return EXIT_FAIL

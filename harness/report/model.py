@@ -444,6 +444,31 @@ def _counts(verdicts: list[str]) -> dict[str, int]:
     return {v: c.get(v, 0) for v in VERDICT_ORDER}
 
 
+def _unjudged(plans: list[dict[str, Any]], records: list[dict[str, Any]], warnings: list[str]) -> list[dict[str, Any]]:
+    """A test case a runner planned (collected for a unit) that has no record: the run ended —
+    crashed, killed, interrupted — before it was judged. It stands as INCONCLUSIVE, never as
+    silence, so a run that judged nothing cannot look clean."""
+    seen = {(r.get("test_case"), r.get("unit")) for r in records}
+    out: list[dict[str, Any]] = []
+    for plan in plans:
+        for case in plan.get("cases") or []:
+            if not isinstance(case, dict):
+                continue
+            key = (case.get("test_case"), case.get("unit"))
+            if not isinstance(key[0], str) or key in seen:
+                continue
+            seen.add(key)
+            out.append({"record": "test_case", "test_case": key[0], "unit": key[1], "verdict": "INCONCLUSIVE",
+                        "reason": f"no record: {plan.get('runner') or 'the runner'} planned this test case "
+                                  "but the run ended before it was judged",
+                        "title": str(case.get("title", "")), "runner": str(plan.get("runner", "")),
+                        "name": str(case.get("name", "")), "finished": str(plan.get("time", "")),
+                        "id": f"unjudged-{key[0]}-{key[1]}", "evidence": []})
+    if out:
+        warnings.append(f"{len(out)} planned test case(s) have no record (the run ended before judging them)")
+    return out
+
+
 def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportModel:
     """Build the model of a run from ``<run_dir>/results`` and the static catalogue.
 
@@ -458,11 +483,14 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
 
     sessions: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
+    plans: list[dict[str, Any]] = []
     other = malformed = 0
     for rec in _all_records(run_dir, warnings):
         kind = rec.get("record") if isinstance(rec, dict) else None
         if kind == "session":
             sessions.append(rec)
+        elif kind == "plan":
+            plans.append(rec)
         elif kind == "test_case":
             if isinstance(rec.get("test_case"), str) and rec["test_case"]:
                 records.append(rec)
@@ -488,6 +516,8 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     if times:
         ordered = sorted(times, key=_time_key)
         info.first_time, info.last_time = ordered[0], ordered[-1]
+
+    records += _unjudged(plans, records, warnings)
 
     # Latest per (test case, unit), the same rule as harness.results.latest_by_case; earlier ones
     # are kept as history so the report shows that a rerun replaced them.

@@ -169,6 +169,9 @@ class HarnessLibrary:
         if running.scope == "unit":
             running.ctx.unit = unit  # the record names the unit the test actually used
         running.ctx.use(device)
+        if running.scope == "unit":
+            from harness.cases.runs import before_test
+            before_test(running.ctx, device)
         device.ensure(state.value)
         running.ctx.use(device)  # links opened by ensure() are marked too
         return unit
@@ -372,7 +375,13 @@ class HarnessLibrary:
 
         The evidence is what `Add Evidence` and `Measure` added and the link transcripts.
         """
-        self.conclude(CheckResult(verdict, reason))
+        running = self._running()
+        # A verdict the suite decided rests on what the suite recorded (or the transcripts); the
+        # harness's own note of the unit's state at the start is no observation of the behaviour.
+        seen = [e.name for e in running.ctx.evidence if e.observed and e.name != "unit state at start"]
+        seen += list(running.ctx.transcript_texts())
+        evidence = [Evidence("observation", "observed by the suite", seen)] if seen else []
+        self.conclude(CheckResult(verdict, reason, evidence))
 
     @keyword
     def add_evidence(self, name: str, data: Any, kind: str = "text") -> None:

@@ -59,6 +59,7 @@ Library    harness.robot.HarnessLibrary
 
 5.1-2-1 First verdict wins
     [Tags]    5.1-2-1    scope:profile
+    Add Evidence    note    seen    kind=observation
     Record Verdict    PASS    first
     Record Verdict    FAIL    second
 

@@ -99,3 +99,19 @@ def test_rerun_inconclusive_supersedes(tmp_path: Path) -> None:
     rerun = len(case_records(tmp_path / "run")) - before
     inconclusive = [k for k, r in latest_by_case(tmp_path / "run").items() if r["verdict"] == "INCONCLUSIVE"]
     assert rerun == len(inconclusive) > 0  # exactly the INCONCLUSIVE cases ran again
+
+
+def test_a_run_whose_runner_broke_never_exits_clean(tmp_path: Path) -> None:
+    """A profile the runner chokes on mid-run (a lone surrogate in the model name) must not end
+    in exit 0 after judging nothing: 2 when the profile is refused up front, else 3."""
+    text = PROFILE.read_text().replace("  model: SimIoT Hub H1", '  model: "SimIoT \\udc80 Hub"')
+    profile = ROOT / "device_profiles" / f".broken-{os.getpid()}.yaml"  # beside the original: same relative paths
+    profile.write_text(text)
+    try:
+        with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+            out = subprocess.run([sys.executable, "-m", "harness.cli", "run", str(profile), "--lab", str(sim.lab_path),
+                                  "--run-dir", str(tmp_path / "run"), "--no-allure", "--quiet", "--", "-k", "4_1 or 5_2"],
+                                 cwd=ROOT, capture_output=True, text=True, timeout=300)
+    finally:
+        profile.unlink()
+    assert out.returncode in (2, 3), out.stdout[-1500:] + out.stderr[-1500:]

@@ -122,7 +122,7 @@ def test_empty_log(tmp_path):
     assert all(p.verdict == NOT_ASSESSED for p in model.provisions)
     assert model.run.results_sha256 == hashlib.sha256(b"").hexdigest()
     assert any("no session record" in w for w in model.run.warnings)
-    assert exit_code(model) == EXIT_OK
+    assert exit_code(model) == EXIT_INCONCLUSIVE  # nothing judged is never a clean run
     assert [r.outcome for r in model.psti] == [PSTI_CANNOT_YET, PSTI_CANNOT_YET, PSTI_NO_ROUTE]
 
 

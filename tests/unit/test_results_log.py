@@ -84,6 +84,7 @@ def test_observations_roundtrip(tmp_path: Path) -> None:
 def test_worst_and_combine() -> None:
     assert worst(Verdict.PASS, Verdict.INCONCLUSIVE, Verdict.FAIL) == Verdict.FAIL
     assert worst(Verdict.NOT_APPLICABLE, Verdict.PASS) == Verdict.PASS
-    r = combine([CheckResult.passed("a"), CheckResult.inconclusive("b", Evidence("text", "x", 1))])
-    assert r.verdict == Verdict.INCONCLUSIVE and r.reason == "b" and len(r.evidence) == 1
-    assert json.loads(json.dumps(r.evidence[0].to_dict()))["name"] == "x"
+    r = combine([CheckResult.passed("a", Evidence("observation", "a", 1)),
+                 CheckResult.inconclusive("b", Evidence("text", "x", 1))])
+    assert r.verdict == Verdict.INCONCLUSIVE and r.reason == "b" and len(r.evidence) == 2
+    assert json.loads(json.dumps(r.evidence[1].to_dict()))["name"] == "x"
