@@ -181,7 +181,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     def key(item: pytest.Item) -> tuple[Any, ...]:
         mark = _marker(item)
         if mark is None:
-            return (1, "", (), index[id(item)])
+            return (1, "", 0, (), index[id(item)])
         unit = getattr(item, "callspec", None) and item.callspec.params.get("unit_id") or ""
         # Test cases that leave what nothing can undo cheaply (other firmware) run last on their
         # unit, so no later verdict is judged on it (harness.isolation).
