@@ -78,7 +78,9 @@ class SimulatorProcess:
             except subprocess.TimeoutExpired:
                 pass
         self.runtime = json.loads(runtime.read_text())
-        self.lab_path.write_text(LAB_TEMPLATE.format(persona=self.persona))
+        from harness.sim.families import FAMILIES
+        if self.persona not in FAMILIES:  # the other families write their own lab.yaml
+            self.lab_path.write_text(LAB_TEMPLATE.format(persona=self.persona))
         return self
 
     def stop(self, timeout: float = 10.0) -> None:

@@ -108,11 +108,53 @@ def read_firmware(device: Any, *, why: str) -> str | None:
     return version
 
 
+# Test cases whose judgement already includes whether the unit survived (a crash after malformed
+# input is the defect; a power cut is the test): their verdict is not second-guessed by the
+# liveness probe after them.
+JUDGES_LIVENESS = frozenset({"5.9-1-2", "5.9-2-2", "5.13-1-2"})
+
+
+def probe(device: Any) -> tuple[bool | None, str]:
+    """Proof of life through the profile's ``attention`` procedure: (True, …) the unit answered,
+    (False, why) it did not or its link is down, (None, …) the profile declares no such probe."""
+    from harness.verdict import LabFault
+
+    if not device.has("attention"):
+        return None, "the profile declares no attention procedure"
+    try:
+        result = device.run("attention")
+    except LabFault as exc:
+        device.state.session = "unknown"
+        return False, f"attention failed: {exc}"
+    if result.outcome in ("logged_in", "logged_out"):
+        device.state.session = result.outcome
+        return True, f"attention → {result.outcome}"
+    if result.ok:
+        return True, "attention → ok"
+    device.state.session = "unknown"
+    return False, f"attention → {result.outcome}" + (f" ({result.detail})" if result.detail else "")
+
+
 def before_test(ctx: Any, device: Any) -> None:
-    """What every runner does when a test case on a unit starts: read the firmware when it may
-    have changed (the first test case on the unit, or after one that installs firmware) and record
-    the unit's state as evidence, so the report shows what each verdict was judged on."""
-    from harness.verdict import Evidence
+    """What every runner does when a test case on a unit starts: prove the unit alive (a unit
+    that does not answer is power-cycled once when the profile can, else the test case is
+    INCONCLUSIVE: nothing is judged on a dead or frozen unit), read the firmware when it may have
+    changed (the first test case on the unit, or after one that installs firmware) and record the
+    unit's state as evidence, so the report shows what each verdict was judged on."""
+    from harness.verdict import Evidence, LabFault
+
+    alive, detail = probe(device)
+    if alive is False and not device.cache.get("recovery_failed"):
+        from harness.cases.resilience import recover
+        done = recover(device)
+        if done:
+            ctx.add(Evidence("text", "recovery", f"the unit did not answer at the start ({detail}); {done}"))
+            alive, detail = probe(device)
+            # One failed recovery is enough: later test cases only probe (bounded run time).
+            device.cache["recovery_failed"] = alive is False
+    if alive is False:
+            raise LabFault(f"unit {device.unit_id} did not answer at the start of the test case ({detail}); "
+                           "nothing was judged")
 
     fw = device.cache.setdefault("firmware", {})
     if "current" not in fw or fw.get("stale"):
@@ -182,11 +224,19 @@ def after_test(ctx: Any, device: Any) -> None:
     for name, evidence in device.instruments_used.items():
         ctx.add(Evidence("table", f"instrument {name}", [evidence]))
     device.instruments_used.clear()
-    ended_clean = ctx.result is not None and ctx.result.verdict in (Verdict.PASS, Verdict.FAIL,
-                                                                    Verdict.NOT_APPLICABLE)
-    if not ended_clean and device.has("power_cycle"):
-        from harness.cases.resilience import _alive, recover
-        if not _alive(device):
+    decided = ctx.result is not None and ctx.result.verdict in (Verdict.PASS, Verdict.FAIL)
+    ended_clean = decided or (ctx.result is not None and ctx.result.verdict == Verdict.NOT_APPLICABLE)
+    if (decided and ctx.test_case not in JUDGES_LIVENESS) or not ended_clean:
+        alive, detail = probe(device)
+        if alive is False and decided:
+            # After a lab fault nothing is PASS or FAIL: a unit that stopped answering during the
+            # test case may have stopped before the observations the verdict rests on.
+            old = ctx.result
+            ctx.result = type(old)(Verdict.INCONCLUSIVE,
+                                   f"the unit stopped answering during the test case ({detail}); its "
+                                   f"{old.verdict.value} is not trusted: {old.reason}", list(old.evidence))
+        if alive is False and device.has("power_cycle"):
+            from harness.cases.resilience import recover
             done = recover(device)
             if done:
                 ctx.add(Evidence("text", "recovery", f"the unit stopped answering; {done}"))

@@ -1,0 +1,170 @@
+"""Lab faults at several moments of a run: the unit killed, the unit frozen (SIGSTOP), the lab
+broker killed, the unit's power cut by the bench. Whatever the moment, no test case judged after
+the fault is PASS or FAIL (INCONCLUSIVE with the cause, or a genuine verdict after a recovery the
+evidence names), the run ends within its bound and never exits 0."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from harness.results import case_records
+from harness.simctl import SimulatorProcess
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "device_profiles" / "sim-compliant.yaml"
+CONSOLE_CASES = "5_1_4_2 or 5_5_5_2 or 5_6_2_2 or 5_11_1_2 or 5_3_16_2"
+BROKER_CASES = "5_5_7_2 or 5_8_2_2 or 5_6_2_2 or 5_11_1_2"
+RUN_BOUND_S = 240.0
+
+
+def _run(sim: SimulatorProcess, run_dir: Path, cases: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "harness.cli", "run", str(PROFILE), "--lab", str(sim.lab_path), "--unit", "U1",
+           "--run-dir", str(run_dir), "--no-allure", "--quiet", "--", "-k", cases]
+    log = open(run_dir.parent / "run.log", "wb")  # noqa: SIM115 - handed to the child
+    return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def _await_records(proc: subprocess.Popen[bytes], run_dir: Path, n: int, bound: float = 120.0) -> None:
+    deadline = time.monotonic() + bound
+    while len(case_records(run_dir)) < n and proc.poll() is None and time.monotonic() < deadline:
+        try:
+            proc.wait(0.05)
+        except subprocess.TimeoutExpired:
+            pass
+    assert len(case_records(run_dir)) >= n, "the run ended before the fault's moment"
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> int:
+    try:
+        return proc.wait(RUN_BOUND_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        pytest.fail(f"the run hung after the fault (> {RUN_BOUND_S:g} s)")
+
+
+def _after(run_dir: Path, moment: float) -> list[dict]:
+    """Records of test cases that started after the fault."""
+    from datetime import datetime
+    return [r for r in case_records(run_dir)
+            if datetime.fromisoformat(r["started"]).timestamp() >= moment]
+
+
+def _sim_pid(sim: SimulatorProcess) -> int:
+    assert sim.proc is not None
+    return sim.proc.pid
+
+
+@pytest.mark.parametrize("after_records", [0, 2])
+def test_unit_killed(tmp_path: Path, after_records: int) -> None:
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+        run_dir = tmp_path / "run"
+        if after_records == 0:
+            os.kill(_sim_pid(sim), signal.SIGKILL)
+            sim.proc.wait(10)  # type: ignore[union-attr]
+        proc = _run(sim, run_dir, CONSOLE_CASES)
+        if after_records:
+            _await_records(proc, run_dir, after_records)
+            os.kill(_sim_pid(sim), signal.SIGKILL)
+        moment = time.time()
+        code = _finish(proc)
+    later = _after(run_dir, moment)
+    assert later, "no test case ran after the fault"
+    assert {r["verdict"] for r in later} == {"INCONCLUSIVE"}, [(r["test_case"], r["verdict"], r["reason"]) for r in later]
+    assert code == 3
+
+
+@pytest.mark.parametrize("after_records", [0, 2])
+def test_unit_frozen(tmp_path: Path, after_records: int) -> None:
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+        run_dir = tmp_path / "run"
+        pid = _sim_pid(sim)
+        if after_records == 0:
+            os.kill(pid, signal.SIGSTOP)
+        proc = _run(sim, run_dir, CONSOLE_CASES)
+        try:
+            if after_records:
+                _await_records(proc, run_dir, after_records)
+                os.kill(pid, signal.SIGSTOP)
+            moment = time.time()
+            code = _finish(proc)
+        finally:
+            os.kill(pid, signal.SIGCONT)  # so the simulator can be stopped cleanly
+    later = _after(run_dir, moment)
+    assert later, "no test case ran after the fault"
+    assert {r["verdict"] for r in later} == {"INCONCLUSIVE"}, [(r["test_case"], r["verdict"], r["reason"]) for r in later]
+    assert code == 3
+
+
+def _brokers_of(pid: int) -> list[int]:
+    """Mosquitto processes started by the run (children of its pytest)."""
+    out = subprocess.run(["ps", "-eo", "pid,ppid,comm"], capture_output=True, text=True, check=True).stdout
+    rows = [line.split() for line in out.splitlines()[1:]]
+    children: dict[int, list[tuple[int, str]]] = {}
+    for p, pp, comm in (r for r in rows if len(r) == 3):
+        children.setdefault(int(pp), []).append((int(p), comm))
+    found, todo = [], [pid]
+    while todo:
+        for child, comm in children.get(todo.pop(), []):
+            todo.append(child)
+            if comm == "mosquitto":
+                found.append(child)
+    return found
+
+
+def test_broker_killed_mid_run(tmp_path: Path) -> None:
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+        run_dir = tmp_path / "run"
+        proc = _run(sim, run_dir, BROKER_CASES)
+        deadline = time.monotonic() + 60
+        brokers: list[int] = []
+        while not brokers and proc.poll() is None and time.monotonic() < deadline:
+            brokers = _brokers_of(proc.pid)
+            try:
+                proc.wait(0.05)
+            except subprocess.TimeoutExpired:
+                pass
+        assert brokers, "the run started no lab broker"
+        for pid in brokers:
+            os.kill(pid, signal.SIGKILL)
+        moment = time.time()
+        code = _finish(proc)
+    records = case_records(run_dir)
+    broker_cases = [r for r in records if r["test_case"] in ("5.5-7-2", "5.8-2-2")
+                    and r["started"] and r in _after(run_dir, moment)]
+    assert broker_cases, [(r["test_case"], r["verdict"]) for r in records]
+    assert {r["verdict"] for r in broker_cases} == {"INCONCLUSIVE"}, [(r["test_case"], r["reason"]) for r in broker_cases]
+    assert code == 3
+
+
+def test_power_cut_by_the_bench_is_recovered(tmp_path: Path) -> None:
+    """The unit loses power between test cases (the bench supply output off): the next test case
+    finds it dead, power-cycles it through the profile's procedure and judges it; the evidence says
+    so. No verdict rests on the unit while it was off."""
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
+        run_dir = tmp_path / "run"
+        resource = sim.runtime["units"]["U1"]["supply"]
+        proc = _run(sim, run_dir, CONSOLE_CASES)
+        _await_records(proc, run_dir, 1)
+        _scpi(resource, "OUTP OFF")
+        code = _finish(proc)
+    records = case_records(run_dir)
+    recovered = [r for r in records if any(e.get("name") == "recovery" for e in r.get("evidence", []))]
+    assert recovered, [(r["test_case"], r["verdict"]) for r in records]
+    assert code in (0, 3)
+
+
+def _scpi(resource: str, command: str) -> None:
+    """One SCPI command to the simulated bench supply (TCPIP::host::port::SOCKET)."""
+    import socket
+    parts = resource.split("::")
+    with socket.create_connection((parts[1], int(parts[2])), timeout=5) as sock:
+        sock.sendall(command.encode() + b"\nOUTP?\n")  # the query answers once the output is off
+        assert sock.makefile("rb").readline().strip() in (b"0", b"OFF")
