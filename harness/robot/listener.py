@@ -52,6 +52,28 @@ class ResultsListener:
         return self.library_mode and self.session.global_listener
 
     # -- start -------------------------------------------------------------------------------------
+    def start_suite(self, data: Any, result: Any) -> None:
+        """At the top suite: write the plan (every conformance test case this process will run),
+        so one that ends without a record is reported as unjudged, as the pytest plugin does."""
+        if self._inactive() or getattr(data, "parent", None) is not None:
+            return
+        try:
+            self.session.open()
+        except SessionError:
+            return  # reported by the first test that needs the session
+        cases = []
+        for test in data.all_tests:
+            try:
+                identity = identity_from_tags(test.tags)
+            except ValueError:
+                continue
+            if identity is None:
+                continue
+            unit = {"unit": self.session.default_unit(), "profile": None, "cross_unit": "*"}[identity.scope]
+            cases.append({"test_case": identity.test_case, "unit": unit, "name": test.full_name})
+        if cases and self.session.log is not None:
+            self.session.log.write_plan("robot", cases)
+
     def start_test(self, data: Any, result: Any) -> None:
         if self._inactive():
             return
