@@ -15,6 +15,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from harness import __version__
 from harness.profile import ConfigError, ConfigIssue, load_lab, load_profile, open_bench
@@ -155,6 +156,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.rerun:
         return _rerun(args, bench, run_dir, extra, runners)
     print(f"run directory: {run_dir}")
+    _print_estimate(bench, args)
     broken: list[str] = []  # a runner that ended in an error of its own: the run is not clean
     usage = False
     if "pytest" in runners:
@@ -183,6 +185,24 @@ def cmd_run(args: argparse.Namespace) -> int:
         final = EXIT_USAGE if usage else EXIT_INCONCLUSIVE
         print(f"exit code {final}: the run did not complete ({'; '.join(broken)})")
     return final
+
+
+def _print_estimate(bench: Any, args: argparse.Namespace) -> None:
+    """How long the dictionary and brute-force test cases will take, before they start: a slow
+    login (2-3 s per failure) times a dictionary is most of a run on real devices."""
+    from harness.attacks import estimate_brute_force, format_estimate
+    from harness.checks.passwords import load_dictionary
+    size = 0
+    for path in (PROJECT_ROOT / "fixtures" / "dictionaries").glob("*.csv"):
+        try:
+            size += len(load_dictionary(path))
+        except (OSError, ValueError):
+            continue
+    units = len(args.unit or bench.profile.units)
+    try:
+        print(format_estimate(estimate_brute_force(bench.profile, size), units=units))
+    except Exception as exc:  # noqa: BLE001 - an estimate must never stop a run
+        print(f"brute-force estimate unavailable: {exc}")
 
 
 def _robot_run(args: argparse.Namespace, bench: object, run_dir: Path):  # type: ignore[no-untyped-def]
@@ -426,6 +446,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     doc = sub.add_parser("doctor", help="check this machine for what the harness needs")
     doc.set_defaults(func=cmd_doctor)
+    from harness.console_tool import add_parsers as add_console_parsers
+    add_console_parsers(sub)  # `harness console` (prompt discovery) and `harness init` (a starting profile)
     return p
 
 

@@ -3,6 +3,15 @@
 The state model lets each test declare what it needs (``factory_default``, ``logged_in``,
 ``logged_out``) and brings the unit there with the fewest procedure calls: a factory reset only
 when the unit is not known to be in its factory state, a login only when there is no session.
+
+A session is whatever the profile's ``login`` procedure opens: a console shell (user and password,
+or a password only), or a web session whose token the login captured as ``session.NAME`` (no
+console at all); those values reach later procedures until the session ends. ``logout``
+is optional: without it the harness ends a console session by opening the console anew (a telnet
+session ends; a UART shell that survives it is reported), and a web session by forgetting its
+token. A console that shows its shell prompt without a login is recorded as the fact
+``console_without_login`` for the 5.6-4 checks. ``onboard`` (Wi-Fi, broker account), when
+declared, runs after every factory reset the harness performs.
 """
 
 from __future__ import annotations
@@ -28,6 +37,14 @@ class DeviceStateError(LabFault):
     """The harness could not bring the unit into the state a test needs."""
 
 
+@dataclass(frozen=True)
+class ConsoleLoginFact:
+    """Whether the console gives a shell without a login, and what showed it."""
+
+    without_login: bool | None  # None: could not be observed (no attention procedure, no answer)
+    evidence: str
+
+
 @dataclass
 class DeviceState:
     session: str = "unknown"  # logged_in | logged_out | unknown
@@ -37,6 +54,16 @@ class DeviceState:
     user_data: bool | None = None
     broker: bool | None = None  # the unit is provisioned for, and connected to, the lab broker
     procedure_calls: dict[str, int] = field(default_factory=dict)
+    # The console showed its shell prompt although no session was open (5.6-4); None: not observed.
+    console_without_login: bool | None = None
+    console_evidence: str = ""
+    console_login: dict[str, ConsoleLoginFact] = field(default_factory=dict)  # per console link
+    # No session was opened since the last boot, factory reset or logout: a shell prompt now
+    # means the console needs no login.
+    no_session_opened: bool = False
+
+
+BOOTING_PROCEDURES = ("booted", "reboot", "power_cycle", "factory_reset")
 
 
 class Device:
@@ -110,7 +137,11 @@ class Device:
         return dict(self._links)
 
     def transcripts(self) -> dict[str, Any]:
-        return {n: link.transcript for n, link in self._links.items() if hasattr(link, "transcript")}
+        out = {n: link.transcript for n, link in self._links.items() if hasattr(link, "transcript")}
+        bench = getattr(self._runner, "bench_transcript", None)  # the lab tools bench.run steps ran
+        if bench is not None:
+            out["bench"] = bench
+        return out
 
     def note(self, text: str) -> None:
         for transcript in self.transcripts().values():
@@ -120,24 +151,68 @@ class Device:
         for link in self._links.values():
             link.close()
         self._links.clear()
+        close_runner = getattr(self._runner, "close", None)
+        if close_runner is not None:
+            close_runner()
 
     # -- procedures ----------------------------------------------------------------------------
     def has(self, procedure: str) -> bool:
         return procedure in self.profile.procedures
 
     def variables(self, **extra: Any) -> dict[str, Any]:
+        from harness.procedures import LazyMap
+
         unit = self.unit
+        declared = getattr(unit, "vars", None) or {}
+        # The unit's own variables, resolved on first use (a secret is read only when named), for
+        # templates outside procedures too: a link's base_url, an MQTT topic filter.
+        unit_vars = LazyMap(lambda: list(declared), lambda k: self.bench.resolve(
+            declared[k], where=f"units.{self.unit_id}.vars.{k}"))
         base: dict[str, Any] = {
             "unit": {"id": unit.id, "serial": unit.serial, "mac": unit.mac or "",
-                     "address": self.bench.address(self.unit_id) or ""},
+                     "address": self.bench.address(self.unit_id) or "", "vars": unit_vars},
             "product": self.profile.product.model_dump(),
+            # Every account's password as the harness currently believes it (after a change the
+            # new one, else the label), so a web step's auth follows a password change too.
+            "accounts": LazyMap(lambda: list(unit.accounts), lambda user: {
+                "user": user, "password": self.current_password(user) or "",
+                "label_password": self.label_password(user) or ""}),
         }
         base.update(extra)
         return base
 
     def run(self, procedure: str, **variables: Any) -> ProcedureResult:
         self.state.procedure_calls[procedure] = self.state.procedure_calls.get(procedure, 0) + 1
-        return self._runner.run(procedure, self.variables(**variables))
+        result = self._runner.run(procedure, self.variables(**variables))
+        if procedure in BOOTING_PROCEDURES:
+            # A boot ends every session: a shell prompt now was not opened by the harness.
+            self.state.session = "unknown"
+            self.state.no_session_opened = result.ok
+            self.forget_session()
+        return result
+
+    def forget_session(self) -> None:
+        """The session's values (a captured token, an HTTP client's cookies) are no longer valid."""
+        forget = getattr(self._runner, "forget_session", None)
+        if forget is not None:
+            forget()
+
+    def procedure_links(self, procedure: str) -> list[str]:
+        """The links a step-list procedure uses (``console.send`` → ``console``), in order."""
+        spec = self.profile.procedures.get(procedure)
+        names: list[str] = []
+        for step in spec if isinstance(spec, list) else []:
+            for key in step:
+                link = str(key).partition(".")[0]
+                if "." in str(key) and link in self.profile.links and link not in names:
+                    names.append(link)
+        return names
+
+    def _link_kind(self, name: str) -> str:
+        return str(getattr(self.profile.links[name], "type", ""))
+
+    def console_links(self, procedure: str = "login") -> list[str]:
+        return [n for n in self.procedure_links(procedure) if self._link_kind(n) in ("serial", "telnet")]
 
     # -- credentials -----------------------------------------------------------------------------
     def default_user(self) -> str:
@@ -148,6 +223,13 @@ class Device:
     def label_password(self, user: str | None = None) -> str | None:
         return self.bench.password(self.unit_id, user or self.default_user())
 
+    def current_password(self, user: str | None = None) -> str | None:
+        """The password the harness believes ``user`` has now: the one it set, else the label."""
+        user = user or self.default_user()
+        if self.state.password is not None and (self.state.user or self.default_user()) == user:
+            return self.state.password
+        return self.label_password(user)
+
     def try_login(self, user: str, password: str, *, procedure: str = "login") -> LoginAttempt:
         """One login attempt, judged strictly: a refusal counts only with proof of life after it.
 
@@ -157,6 +239,8 @@ class Device:
         auth failure, an HTTP 401) unless the profile declares ``alive_<procedure>``.
         """
         console = procedure == "login"
+        if console and self.state.session == "unknown" and self.has("attention"):
+            self.attention()  # a login typed into a shell would prove nothing
         if console and self.state.session == "logged_in":
             self.logout()
         result = self.run(procedure, user=user, password=password)
@@ -164,6 +248,7 @@ class Device:
             if console:
                 self.state.session = "logged_in"
                 self.state.user, self.state.password = user, password
+                self.state.no_session_opened = False
             return LoginAttempt(user, password, "ok", True, result.detail)
         if result.outcome in REFUSALS:
             if console:
@@ -204,10 +289,97 @@ class Device:
         return False
 
     def logout(self) -> None:
-        result = self.run("logout")
-        self.state.session = "logged_out" if result.ok else "unknown"
-        if not result.ok:
-            raise DeviceStateError(f"logout did not complete: {result.detail or result.outcome}")
+        """End the session: the profile's ``logout``, or without one, open the login's consoles
+        anew (a telnet session ends with its connection) and forget a web session's token."""
+        if self.has("logout"):
+            result = self.run("logout")
+            self.state.session = "logged_out" if result.ok else "unknown"
+            if not result.ok:
+                raise DeviceStateError(f"logout did not complete: {result.detail or result.outcome}")
+            self.state.no_session_opened = True
+            self.forget_session()
+            return
+        self.forget_session()
+        consoles = self.console_links("login")
+        for name in [n for n in self.procedure_links("login") if n in self._links]:
+            link = self._links[name]
+            if hasattr(link, "new_session"):
+                link.new_session()
+        if not consoles:
+            # A web session is its token (and the cookies of a client opened anew): forgotten, it ends.
+            self.note("no logout procedure: the web session ends with its token")
+            self.state.session = "logged_out"
+            self.state.no_session_opened = True
+            return
+        if self.has("attention"):
+            probe = self.run("attention")
+            if probe.outcome == "logged_out":
+                self.state.session = "logged_out"
+                self.state.no_session_opened = True
+                return
+            if probe.outcome == "logged_in":
+                self.state.session = "logged_in"
+                raise DeviceStateError(
+                    f"the profile declares no logout and the console session survives reopening "
+                    f"{', '.join(consoles)}: declare a logout procedure (or reboot) to end it")
+        elif all(self._link_kind(n) == "telnet" for n in consoles):
+            self.state.session = "logged_out"  # a new telnet connection is a new session
+            self.state.no_session_opened = True
+            return
+        self.state.session = "unknown"
+        raise DeviceStateError("the profile declares no logout, and no attention procedure shows "
+                               "whether reopening the console ended the session")
+
+    # -- the console's own login ------------------------------------------------------------------
+    def attention(self, procedure: str = "attention") -> ProcedureResult:
+        """Run ``attention`` (or ``attention_<link>`` for a console the harness never logs in on,
+        e.g. a UART next to a telnet login) and record what it shows about the need for a login."""
+        probe = self.run(procedure)
+        links = self.procedure_links(procedure) or [procedure]
+        main = procedure == "attention"
+        if probe.outcome == "logged_out":
+            if main:
+                self.state.session = "logged_out"
+            self._console_fact(links, ConsoleLoginFact(False, f"{procedure}: the console asked for a login"))
+        elif probe.outcome == "logged_in":
+            if main:
+                self.state.session = "logged_in"
+            if main and not (self.state.no_session_opened or not self.has("login")):
+                return probe  # possibly the harness's own session: shows nothing about the console
+            why = ("although no session was open (after a boot, factory reset or logout)"
+                   if main and self.has("login") else "without the harness ever logging in on it")
+            fact = ConsoleLoginFact(True, f"{procedure}: the console showed its shell prompt {why}")
+            self._console_fact(links, fact)
+            self.note(f"finding: {fact.evidence}")
+        return probe
+
+    def _console_fact(self, links: list[str], fact: ConsoleLoginFact) -> None:
+        for name in links:
+            self.state.console_login[name] = fact
+        facts = [f.without_login for f in self.state.console_login.values()]
+        self.state.console_without_login = True if True in facts else (False if facts else None)
+        self.state.console_evidence = "; ".join(f"{n}: {f.evidence}" for n, f in self.state.console_login.items())
+
+    def console_login_fact(self, procedure: str = "attention") -> ConsoleLoginFact:
+        """Observe whether a console gives a shell without a login (5.6-4): ask ``attention``; if
+        it shows a shell that may be a session opened earlier, end it (``logout``, or a new console
+        session) and ask again."""
+        if not self.has(procedure):
+            return ConsoleLoginFact(None, f"the profile declares no {procedure} procedure to ask the console")
+        links = self.procedure_links(procedure) or [procedure]
+        for name in links:  # observed afresh, not remembered
+            self.state.console_login.pop(name, None)
+        probe = self.attention(procedure)
+        if probe.outcome == "logged_in" and self.state.console_login.get(links[0]) is None:
+            try:
+                self.logout()
+            except DeviceStateError as exc:
+                return ConsoleLoginFact(None, f"a shell prompt, but a session opened earlier may still be open "
+                                              f"and could not be ended ({exc})")
+            probe = self.attention(procedure)
+        if probe.outcome not in ("logged_in", "logged_out"):
+            return ConsoleLoginFact(None, f"{procedure} ended {probe.outcome}: {probe.detail}")
+        return self.state.console_login.get(links[0]) or ConsoleLoginFact(None, f"{procedure}: nothing recorded")
 
     # -- state -----------------------------------------------------------------------------------
     def login_current(self) -> None:
@@ -215,10 +387,13 @@ class Device:
         if self.state.session == "logged_in":
             return
         if self.state.session == "unknown" and self.has("attention"):
-            probe = self.run("attention")
-            if probe.outcome == "logged_in":
-                self.state.session = "logged_in"
+            if self.attention().outcome == "logged_in":
                 return
+        if not self.has("login"):
+            if self.state.console_without_login:
+                return  # the console gives its shell to anyone: nothing to log in to
+            raise DeviceStateError(f"unit {self.unit_id}: the profile declares no login procedure and "
+                                   f"the console did not show a shell prompt")
         user = self.state.user or self.default_user()
         password = self.state.password if self.state.password is not None else self.label_password(user)
         if password is None:
@@ -242,11 +417,32 @@ class Device:
         result = self.run("factory_reset")
         if result.ok:
             self.state = DeviceState(session="logged_out", factory_default=True, user_data=False,
-                                     procedure_calls=self.state.procedure_calls)
+                                     procedure_calls=self.state.procedure_calls, no_session_opened=True,
+                                     console_without_login=self.state.console_without_login,
+                                     console_evidence=self.state.console_evidence,
+                                     console_login=self.state.console_login)
+            self.onboard()
         else:
             self.state.session = "unknown"
             self.state.factory_default = None
         return result
+
+    def onboard(self) -> None:
+        """Run the profile's ``onboard`` (Wi-Fi, broker account …) so the unit works again after a
+        factory reset. Its steps log in themselves if they need to (``call: login``), with the
+        label password as ``{{password}}``; the session it leaves is found out by ``attention``."""
+        if not self.has("onboard"):
+            return
+        user = self.default_user() if self.unit.accounts else ""
+        password = self.label_password(user) if user else None
+        result = self.run("onboard", user=user, password=password or "")
+        # Onboarding may have logged in: a shell prompt now proves nothing about the console.
+        self.state.no_session_opened = False
+        self.state.session = "unknown" if self.has("attention") else "logged_out"
+        if not result.ok:
+            self.state.factory_default = None
+            raise DeviceStateError(f"onboarding after the factory reset did not complete: "
+                                   f"{result.detail or result.outcome}")
 
     def ensure(self, wanted: str) -> None:
         """Bring the unit into ``wanted`` with the fewest procedure calls."""
@@ -262,9 +458,7 @@ class Device:
         elif wanted == "logged_out":
             if self.state.session != "logged_out":
                 if self.state.session == "unknown" and self.has("attention"):
-                    probe = self.run("attention")
-                    if probe.outcome == "logged_out":
-                        self.state.session = "logged_out"
+                    if self.attention().outcome == "logged_out":
                         return
                 self.login_current()
                 self.logout()

@@ -1,8 +1,14 @@
-"""Lab services a run starts for the profile: the lab broker and its capture.
+"""Lab services a run starts for the profile: the lab broker and its capture, or the observer of an
+existing broker.
 
 Each unit gets its own broker account (random password, a secret of the run) so the broker log
 tells which unit connected; the harness uses the broker's observer account for its own client
 and for the capture of everything devices publish, per transport.
+
+With ``broker: {start: false, url, ca, observer}`` the units are fixed to a broker the lab does not
+run (a vendor cloud broker in firmware): the harness logs in with the observer account and watches
+what is published (``bench.services["capture"]`` is then a ``BrokerObserver``), and the test cases
+that need to stop or impersonate the broker say why they cannot.
 """
 
 from __future__ import annotations
@@ -19,6 +25,44 @@ from harness.redact import REDACTOR
 
 def device_account(unit_id: str) -> str:
     return f"dev-{unit_id.lower()}"
+
+
+def wants_lab_services(bench: Bench) -> bool:
+    """The run needs lab services: an MQTT link of the profile asks for the lab broker, or the lab
+    configuration names an existing broker to observe."""
+    cfg = bench.lab.broker
+    if cfg is not None and not cfg.start:
+        return True
+    return any(getattr(link, "type", "") == "mqtt" and str(link.broker).startswith("lab")
+               for link in bench.profile.links.values())
+
+
+@contextlib.contextmanager
+def observe_existing_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
+    """Log in to the existing broker with the observer account and record what is published."""
+    from harness.lab.observer import BrokerObserver, ObservedBroker
+
+    cfg = bench.lab.broker
+    assert cfg is not None and cfg.url is not None and cfg.observer is not None
+    user = str(bench.resolve(cfg.observer.user, where="broker.observer.user"))
+    password = str(bench.resolve(cfg.observer.password, where="broker.observer.password"))
+    REDACTOR.add(password, "broker observer password")
+    ca = None
+    if cfg.ca is not None:
+        path = Path(str(bench.resolve(cfg.ca, where="broker.ca")))
+        ca = str(path if path.is_absolute() else bench.base_dir / path)
+    broker = ObservedBroker(cfg.url, observer=(user, password), topics=cfg.observer.topics, ca=ca,
+                            workdir=workdir, timeout=float(bench.lab.timeouts.get("broker", 10.0)),
+                            also_observe=cfg.also_observe)
+    observer = BrokerObserver(broker).start()
+    try:
+        # broker_account: a profile's own MQTT link on `broker: lab` logs in as the observer.
+        dict.update(bench.services, broker=broker, capture=observer, broker_account=(user, password))
+        yield bench.services
+    finally:
+        observer.stop()
+        for key in BROKER_KEYS:
+            dict.pop(bench.services, key, None)
 
 
 @contextlib.contextmanager
@@ -78,8 +122,11 @@ class LabServices(dict):  # type: ignore[type-arg]
 
     def _ensure(self, key: object) -> None:
         if key in BROKER_KEYS and self._cm is None:
-            self._cm = start_lab_broker(self._bench, self._workdir)
-            self._cm.__enter__()
+            cfg = self._bench.lab.broker
+            observe = cfg is not None and not cfg.start
+            cm = (observe_existing_broker if observe else start_lab_broker)(self._bench, self._workdir)
+            cm.__enter__()  # a failure here is a LabFault of this test; the next use tries again
+            self._cm = cm
 
     def __getitem__(self, key: object) -> Any:
         self._ensure(key)

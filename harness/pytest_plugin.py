@@ -325,12 +325,12 @@ def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any]):  # type
     """Lab services the profile needs for the run: the lab broker (plain, TLS and rogue Mosquitto
     instances) when an MQTT link says ``broker: lab…``, started at its first use. Each unit is
     given an account on it."""
-    wants_broker = any(getattr(link, "type", "") == "mqtt" and str(link.broker).startswith("lab")
-                       for link in bench.profile.links.values())
-    if not wants_broker or (bench.lab.broker is not None and not bench.lab.broker.start):
+    from harness.labservices import LabServices, wants_lab_services
+    # A lab broker to start (an MQTT link says `broker: lab…`) or an existing broker to observe
+    # (the lab says `broker: {start: false, observer: …}`): never silently no broker at all.
+    if not wants_lab_services(bench):
         yield bench.services
         return
-    from harness.labservices import LabServices
     services = LabServices(bench, run_dir / "broker" / f"p{os.getpid()}")
     services.update(bench.services)
     bench.services = services

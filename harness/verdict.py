@@ -68,12 +68,47 @@ class Evidence:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def observed(self) -> bool:
+        """Whether this item records something seen: data that is neither missing nor empty
+        (a table needs at least one non-empty row)."""
+        return _has_content(self.data)
+
+
+def _has_content(data: Any) -> bool:
+    if data is None:
+        return False
+    if isinstance(data, str | bytes):
+        return bool(data.strip())
+    if isinstance(data, dict):
+        return any(_has_content(v) or v in (0, False) for v in data.values())
+    if isinstance(data, list | tuple | set | frozenset):
+        return any(_has_content(v) for v in data)
+    return True
+
+
+def observed(evidence: list[Evidence]) -> bool:
+    """At least one evidence item records an observation (see ``Evidence.observed``)."""
+    return any(e.observed for e in evidence)
+
+
+# Fail closed (ARCHITECTURE.md): a PASS is a claim about what was observed. A PASS built without a
+# single observed item is turned into INCONCLUSIVE here, at the one place every result is made,
+# so no check (and no suite deciding its own verdict) can pass silently.
+NO_OBSERVATION = "PASS claimed without any recorded observation (fail closed)"
+
 
 @dataclass
 class CheckResult:
     verdict: Verdict
     reason: str
     evidence: list[Evidence] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.evidence = list(self.evidence)
+        if self.verdict == Verdict.PASS and not observed(self.evidence):
+            self.verdict = Verdict.INCONCLUSIVE
+            self.reason = f"{NO_OBSERVATION}: {self.reason}"
 
     @classmethod
     def passed(cls, reason: str, *evidence: Evidence) -> CheckResult:

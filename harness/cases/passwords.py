@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass, field
 
-from harness.attacks import candidate_credentials, dictionary_attack
+from harness.attacks import (
+    AttackReport,
+    brute_force_settings,
+    candidate_credentials,
+    run_dictionary,
+    run_grouped,
+)
 from harness.checks import passwords as pw
 from harness.device import Device
 from harness.profile.resolve import Bench
@@ -15,6 +22,9 @@ from harness.verdict import CheckResult, Evidence, Verdict, combine
 
 # Observation key written per unit by 5.1-1-2 and read by the cross-unit 5.1-2-2.
 LABEL_ACCEPTED = "label_password_accepted:{phase}"
+# Observation key written per unit by 5.1-1-2 and read by 5.1-4-2: public default credentials the
+# unit accepted (findings, shown in clear), so 5.1-4 changes those accounts too.
+WORKING_CREDENTIALS = "public_default_credentials_accepted"
 PHASES = ("factory default", "after factory reset")
 
 
@@ -56,6 +66,7 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
     tc.measure("credentials_tried_per_phase", len(creds))
     parts: list[CheckResult] = []
     accepted: bool | None = None
+    found: list[dict[str, str]] = []
 
     for phase in PHASES:
         if phase == "after factory reset":
@@ -73,11 +84,10 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
                 device.logout()
         elif not account.user_defined:
             parts.append(CheckResult.inconclusive(f"unit {unit_id} declares no label password and no user-defined password"))
-        attempts = dictionary_attack(device, creds, known_good=(user, label) if label is not None and accepted else None)
-        for a in attempts:
-            if a.outcome == "ok":
-                REDACTOR.declassify(a.password)  # a working public default is a finding, not a secret
-        parts.append(pw.judge_dictionary_attack(attempts, len(creds), phase))
+        report = run_dictionary(device, creds, known_good=(user, label) if label is not None and accepted else None,
+                                interface="console")
+        found += _findings(report)
+        parts.append(_judge(report, phase))
         if label is not None and accepted:
             # A device that also accepts dictionary passwords still has its label password as the
             # current one: later procedures (passwd) must be fed that, not the last hit.
@@ -86,7 +96,11 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
             break  # the unit stopped answering: a reset and a second round would judge nothing
 
     if parts and parts[-1].verdict != Verdict.INCONCLUSIVE:
-        parts += network_dictionary_attacks(device, creds, (user, label) if label is not None and accepted else None)
+        network = network_dictionary_attacks(device, creds, (user, label) if label is not None and accepted else None)
+        for result, report in network.values():
+            parts.append(result)
+            found += _findings(report)
+    observations.record(unit_id, WORKING_CREDENTIALS, found)
     if label is not None:
         parts.append(pw.judge_unique_per_device(unit_id, label, other_label_passwords(device.bench, unit_id)))
     if account.user_defined:
@@ -97,20 +111,36 @@ def no_universal_default_password(tc: TestCaseContext, device: Device, dictionar
         "password is unique to this unit"))
 
 
+def _findings(report: AttackReport) -> list[dict[str, str]]:
+    """The public default credentials the unit accepted: findings, declassified for the report."""
+    out = []
+    for a in report.attempts:
+        if a.outcome == "ok":
+            REDACTOR.declassify(a.password)  # a working public default is a finding, not a secret
+            out.append({"interface": report.interface, "user": a.user, "password": a.password})
+    return out
+
+
+def _judge(report: AttackReport, phase: str) -> CheckResult:
+    result = pw.judge_dictionary_attack(report.attempts, report.planned, phase, stopped=report.stopped)
+    result.evidence += report.evidence()
+    return result
+
+
 def network_dictionary_attacks(device: Device, creds: list[pw.Credential],
-                               known_good: tuple[str, str] | None) -> list[CheckResult]:
+                               known_good: tuple[str, str] | None) -> dict[str, tuple[CheckResult, AttackReport]]:
     """The same dictionary over every enabled network login the IXIT declares (SSH, HTTP API,
-    telnet, MQTT …), on the unit as the factory reset left it."""
+    telnet, MQTT …), on the unit as the factory reset left it. Interfaces whose failed-login
+    counter is their own (``policies.brute_force.independent_counters``) are attacked concurrently."""
     from harness.cases.bruteforce import network_logins
 
-    out = []
-    for name, procedure in network_logins(device):
-        attempts = dictionary_attack(device, creds, known_good=known_good, procedure=procedure)
-        for a in attempts:
-            if a.outcome == "ok":
-                REDACTOR.declassify(a.password)
-        out.append(pw.judge_dictionary_attack(attempts, len(creds), f"{name} (network login)"))
-    return out
+    procedures = dict(network_logins(device))
+
+    def attack(name: str) -> tuple[CheckResult, AttackReport]:
+        report = run_dictionary(device, creds, known_good=known_good, procedure=procedures[name], interface=name)
+        return _judge(report, f"{name} (network login)"), report
+
+    return run_grouped(list(procedures), brute_force_settings(device.profile), attack)
 
 
 def label_password_generation(bench: Bench, wordlist: set[str]) -> CheckResult:
@@ -147,27 +177,177 @@ def label_passwords_resist_attack(tc: TestCaseContext, bench: Bench, observation
     return pw.analyse_label_passwords(unit_facts(bench, sorted(accepted)), wordlist)
 
 
-def user_can_change_password(tc: TestCaseContext, device: Device) -> CheckResult:
-    """5.1-4-2 on a logged-in unit: the documented change works, the new password logs in and
-    the old one is refused. Leaves the harness's idea of the current password right."""
-    user = device.state.user or device.default_user()
-    old = device.state.password if device.state.password is not None else device.label_password(user)
+@dataclass
+class AccountToChange:
+    """One account 5.1-4-2 changes: where it comes from, its current password, how to change it,
+    and the interface logins on which the new and old passwords are judged."""
+
+    user: str
+    password: str | None = field(repr=False)
+    source: str
+    change: str | None = "change_password"
+    logins: list[tuple[str, str]] = field(default_factory=list)  # (interface, login procedure)
+
+
+# Accounts beyond the IXIT's that 5.1-1-2 found working: a device accepting any password would
+# otherwise send the test through every user name of the dictionary.
+MAX_FOUND_ACCOUNTS = 5
+
+
+def accounts_to_change(device: Device, found: list[dict[str, str]]) -> list[AccountToChange]:
+    """Every account of IXIT 1-AuthMech and of the unit, then every credential 5.1-1-2 found
+    working (``found``), each once; the unit's current session account first."""
+    primary = device.state.user or device.default_user()
+    current = device.state.password if device.state.password is not None else device.label_password(primary)
+    out: dict[str, AccountToChange] = {primary: AccountToChange(primary, current, "the account in use")}
+    for user in device.unit.accounts:
+        out.setdefault(user, AccountToChange(user, device.label_password(user), "declared on the unit"))
+    logins = {i.name: i.login for i in device.profile.ixit.interfaces if i.login and i.status == "enabled"}
+    for mech in device.profile.ixit.auth_mech:
+        if mech.factor != "password":
+            continue
+        user = getattr(mech, "account", None) or device.default_user()
+        acct = out.setdefault(user, AccountToChange(user, device.label_password(user), f"IXIT 1-AuthMech {mech.id}"))
+        change = getattr(mech, "change", None)
+        if change:
+            acct.change = None if change == "none" else change
+            acct.source += f"; change declared by IXIT 1-AuthMech {mech.id}"
+        if mech.interface in logins and (mech.interface, logins[mech.interface]) not in acct.logins:
+            acct.logins.append((mech.interface, logins[mech.interface]))
+    extra = 0
+    for cred in found:
+        user = cred.get("user", "")
+        if user in out:
+            if out[user].password is None:
+                out[user].password = cred.get("password")
+            continue
+        if extra >= MAX_FOUND_ACCOUNTS:
+            continue
+        extra += 1
+        acct = AccountToChange(user, cred.get("password"), f"public default credential 5.1-1-2 found working on "
+                               f"{cred.get('interface', '?')}")
+        if cred.get("interface") in logins:
+            acct.logins.append((cred["interface"], logins[cred["interface"]]))
+        out[user] = acct
+    return list(out.values())
+
+
+def user_can_change_password(tc: TestCaseContext, device: Device,
+                             observations: Observations | None = None) -> CheckResult:
+    """5.1-4-2 on a logged-in unit: every account (IXIT 1-AuthMech, the unit's, and those 5.1-1-2
+    found working) is changed with its documented procedure; the new password logs in and the old
+    one is refused (with proof of life) on the console and on the mechanism's own interface. An
+    account with no change procedure is FAIL, named. Each change is undone at the end, so the unit
+    is left with the passwords it was delivered with (or the evidence says what it was left with)."""
+    found = []
+    if observations is not None:
+        found = observations.read().get(device.unit_id, {}).get(WORKING_CREDENTIALS) or []
+    accounts = accounts_to_change(device, found)
+    tc.add(Evidence("table", "accounts changed", [
+        {"account": a.user, "source": a.source, "change procedure": a.change or "none",
+         "interfaces judged": ["console"] + [n for n, _ in a.logins]} for a in accounts]))
+    if len(found) > MAX_FOUND_ACCOUNTS:
+        tc.add(Evidence("text", "limits", f"{len(found)} working public default credentials were found; only the "
+                                          f"first {MAX_FOUND_ACCOUNTS} further accounts are changed"))
+    parts = []
+    for n, acct in enumerate(accounts):
+        result = _change_one(tc, device, acct, primary=n == 0)
+        parts.append(result)
+        if n == 0:
+            if result.verdict == Verdict.INCONCLUSIVE and device.state.session == "unknown":
+                break  # the unit stopped answering: the other accounts would judge nothing
+            # Logins as other accounts below move the harness's idea of "current": keep the primary's.
+            primary_user, primary_password = device.state.user, device.state.password
+        else:
+            device.state.user, device.state.password = primary_user, primary_password
+    return combine(parts, all_passed_reason=(
+        f"every account ({', '.join(a.user for a in accounts)}) was changed with its documented procedure: the "
+        f"new password logs in and the old one is refused by a live device"))
+
+
+def _change_one(tc: TestCaseContext, device: Device, acct: AccountToChange, *, primary: bool) -> CheckResult:
+    name = f"account {acct.user!r} ({acct.source})"
+    if acct.change is None:
+        return CheckResult.failed(f"{name}: the IXIT declares no way for the user to change its password",
+                                  Evidence("finding", "password the user cannot change",
+                                           {"account": acct.user, "source": acct.source}))
+    if not device.has(acct.change):
+        return CheckResult.failed(f"{name}: the profile has no procedure {acct.change!r} to change it, so the user "
+                                  f"has no documented way to change its password",
+                                  Evidence("finding", "password the user cannot change",
+                                           {"account": acct.user, "source": acct.source}))
+    if acct.password is None:
+        return CheckResult.inconclusive(f"{name}: no current password is known to start the change from")
+    old = acct.password
+    if not primary or device.state.session != "logged_in" or device.state.user != acct.user:
+        entry = device.try_login(acct.user, old)
+        if entry.outcome != "ok":
+            return CheckResult.inconclusive(f"{name}: could not log in on the console to change it "
+                                            f"({entry.outcome}: {entry.detail})")
     new = "Hx-" + secrets.token_urlsafe(12)
     REDACTOR.add(new, "harness-generated new password")
-    change = device.run("change_password", user=user, password=old, new_password=new)
-    tc.add(Evidence("observation", "change_password procedure", {"outcome": change.outcome, "detail": change.detail}))
+    change = device.run(acct.change, user=acct.user, password=old, new_password=new)
+    tc.add(Evidence("observation", f"{acct.change} for {acct.user}", {"outcome": change.outcome,
+                                                                      "detail": change.detail}))
     if change.outcome == "timeout":
         device.state.session = "unknown"
-        return CheckResult.inconclusive(f"the change-password procedure got no answer ({change.detail})")
+        return CheckResult.inconclusive(f"{name}: the change-password procedure got no answer ({change.detail})")
     device.mark_changed()
     device.logout()
-    new_login = device.try_login(user, new)
-    if new_login.outcome == "ok":
-        device.mark_changed(password=new)
-        device.logout()
-    old_login = device.try_login(user, old)
+    # The old password first, then the new one, whose session is kept for changing back: every
+    # login counts on devices that tire of them.
+    old_login = device.try_login(acct.user, old)
     if old_login.outcome == "ok":
-        device.mark_changed(password=old if new_login.outcome != "ok" else None)
-        if new_login.outcome != "ok":
-            device.state.password = old
-    return pw.judge_password_change(change.outcome, new_login, old_login)
+        device.logout()
+    new_login = device.try_login(acct.user, new)
+    result = pw.judge_password_change(change.outcome, new_login, old_login, change_detail=change.detail)
+    parts = [result]
+    if change.outcome == "ok" and new_login.outcome == "ok":
+        for interface, procedure in acct.logins:
+            parts.append(_judge_on_interface(device, acct.user, interface, procedure, new, old))
+    current = new if new_login.outcome == "ok" else (old if old_login.outcome == "ok" else None)
+    restored = _restore(device, acct, current, new, old, primary=primary)
+    tc.add(Evidence("observation", f"restore {acct.user}", restored))
+    result = combine(parts)
+    result.reason = f"{name}: {result.reason}"
+    return result
+
+
+def _judge_on_interface(device: Device, user: str, interface: str, procedure: str, new: str, old: str) -> CheckResult:
+    """The changed password holds on the mechanism's own interface too (SSH, web API …)."""
+    new_login = device.try_login(user, new, procedure=procedure)
+    old_login = device.try_login(user, old, procedure=procedure)
+    result = pw.judge_password_change("ok", new_login, old_login)
+    result.reason = f"on {interface}: {result.reason}"
+    return result
+
+
+def _restore(device: Device, acct: AccountToChange, current: str | None, new: str, old: str, *,
+             primary: bool) -> dict[str, object]:
+    """Change the password back to the delivered one (from the session the new password opened)
+    and prove it logs in; say what was left. The primary account's session stays open."""
+    delivered_is_label = old == device.label_password(acct.user)
+    if current == old:
+        state: dict[str, object] = {"left with": "the delivered password (the change did not take)"}
+    elif current is None:
+        state = {"left with": "unknown: neither the new nor the old password logged in"}
+    else:
+        back = device.run(acct.change or "change_password", user=acct.user, password=new, new_password=old)
+        device.logout()
+        check = device.try_login(acct.user, old)
+        if check.outcome == "ok":
+            state = {"left with": "the delivered password (changed back and logged in)"}
+            current = old
+        else:
+            state = {"left with": "the harness-generated password (changing back failed)",
+                     "change back": back.outcome, "login with the delivered password": check.outcome}
+            if not device.try_login(acct.user, new).outcome == "ok":
+                current = None
+    if device.state.session == "logged_in" and not primary:
+        device.logout()
+    if primary:
+        device.state.user = acct.user
+        device.state.password = None if (current == old and delivered_is_label) else current
+        if current is None:
+            device.state.session = "unknown"
+    return state

@@ -1,14 +1,20 @@
-"""Resilience test cases: power loss (5.9-1-2), broker outage (5.9-2-2) and malformed input
+"""Resilience test cases: power loss (5.9-1-2), broker outage (5.9-2-2) and input validation
 (5.13-1-2). Each needs something of the bench: a power instrument behind the profile's
-``power_cycle`` procedure, the lab broker, the ``input_*`` procedures of the profile."""
+``power_cycle`` procedure, the lab broker, the ``input_*`` procedures and the settings of IXIT
+29-InpVal with ``set_setting``/``read_setting`` (docs/updates.md)."""
 
 from __future__ import annotations
 
+import random
+import re
 import secrets
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from harness.checks.resilience import (
     FuzzCase,
+    InjectionProbe,
+    InputValidationObservation,
     OutageObservation,
     PowerLossObservation,
     judge_broker_outage,
@@ -16,7 +22,7 @@ from harness.checks.resilience import (
     judge_power_loss,
 )
 from harness.redact import REDACTOR
-from harness.verdict import CheckResult, Evidence, LabFault
+from harness.verdict import CheckResult, LabFault
 
 if TYPE_CHECKING:
     from harness.device import Device
@@ -99,6 +105,8 @@ def broker_outage(device: Device) -> CheckResult:
     kind = "tls"
     if broker is None:
         return CheckResult.inconclusive("the run has no lab broker: the outage cannot be staged")
+    if getattr(broker, "fixed", False):  # a broker fixed in the firmware is observed, never stopped
+        return CheckResult.inconclusive(broker.no_outage_reason)
     device.ensure("broker_connected")
     capture = device.bench.services.get("capture")
     broker.stop_instance(kind)
@@ -142,33 +150,203 @@ INPUTS: list[tuple[str, str]] = [
 ]
 
 
+# How an injected command reaches a shell behind a setting; each carries a command whose output
+# cannot be mistaken for the literal input (the input says `$(id)`, the output `uid=0(root)`).
+INJECTIONS: list[tuple[str, str]] = [
+    ("$(…)", "$({cmd})"),
+    ("backticks", "`{cmd}`"),
+    (";", "x;{cmd}"),
+    ("|", "x|{cmd}"),
+    ("&&", "x&&{cmd}"),
+    ("newline", "x\n{cmd}"),
+]
+# A console line ends at a newline by design: a newline in a value typed on a console is the
+# harness typing a second command, not an injection.
+_LINE_INTERFACES = {"console", "serial", "uart", "telnet", "ssh"}
+NOT_SENDABLE = "the interface cannot carry this input"
+_ID_OUTPUT = r"uid=\d+\([^)\s]*\)"
+_LINK_FAILURE = re.compile(r"refused|unreachable|no route|reset by peer|not connected|broken pipe|"
+                           r"connection (?:lost|closed)|name or service", re.I)
+
+
+@dataclass
+class Setting:
+    """One entry of IXIT 29-InpVal: a setting the harness writes into and reads back."""
+    name: str
+    interface: str | None = None
+    accepts: str | None = None  # the validation the supplier declares: a stored value must match it
+    valid: str | None = None  # a good value to write back at the end
+
+
+def declared_settings(device: Device) -> list[Setting]:
+    raw = device.profile.ixit.other.get("29-InpVal")
+    entries = raw if isinstance(raw, list) else (raw.get("settings") if isinstance(raw, dict) else None) or []
+    out = []
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get("setting"):
+            out.append(Setting(str(entry["setting"]), _opt(entry.get("interface")), _opt(entry.get("accepts")),
+                               _opt(entry.get("valid"))))
+    return out
+
+
+def _opt(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def injection_probes(setting: Setting, rng: random.Random) -> list[tuple[str, str, str]]:
+    """(family, value, regex of the command's output) for one setting."""
+    probes = []
+    for family, template in INJECTIONS:
+        if family == "newline" and (setting.interface or "").lower() in _LINE_INTERFACES:
+            continue
+        a, b = rng.randrange(10_000, 99_999), rng.randrange(10_000, 99_999)
+        probes.append((family, template.format(cmd="id"), _ID_OUTPUT))
+        probes.append((family, template.format(cmd=f"echo HX$(({a}+{b}))"), re.escape(f"HX{a + b}")))
+    return probes
+
+
+def _login_if_console(device: Device) -> None:
+    if device.has("login"):
+        device.ensure("logged_in")
+
+
+def _deliver(device: Device, procedure: str, **variables: Any) -> tuple[bool, Any, str]:
+    """Run one input procedure: (delivered, result, why not). A link that failed before the device
+    got the input (a broker down, a refused connection) did not deliver it."""
+    try:
+        _login_if_console(device)
+    except LabFault as exc:
+        device.state.session = "unknown"
+        return False, None, f"could not log in before the input: {exc}"
+    try:
+        res = device.run(procedure, **variables)
+    except LabFault as exc:
+        device.state.session = "unknown"
+        return False, None, str(exc)
+    except Exception as exc:  # noqa: BLE001 - the client would not even build it (a 64 KiB URL)
+        return False, None, f"{NOT_SENDABLE}: {type(exc).__name__}: {exc}"
+    if res.outcome == "not_sent":  # the link could not build the request (a 64 KiB URL)
+        return False, res, f"{NOT_SENDABLE}: {res.detail or 'not sent'}"
+    if res.outcome == "timeout" and _LINK_FAILURE.search(res.detail or ""):
+        return False, res, res.detail
+    return True, res, ""
+
+
+def _marks(device: Device) -> dict[str, int]:
+    return {name: t.mark() for name, t in device.transcripts().items()}
+
+
+def _received_since(device: Device, marks: dict[str, int]) -> dict[str, str]:
+    """What every link received since ``marks``: transcript lines in the device-to-harness direction."""
+    out = {}
+    for name, transcript in device.transcripts().items():
+        text = transcript.read_since(marks.get(name, 0))
+        lines = [line.split(" < ", 1)[1] for line in text.splitlines() if " < " in line[:14]]
+        if lines:
+            out[name] = "\n".join(lines)
+    return out
+
+
+def _search(pattern: str, places: dict[str, str]) -> tuple[str | None, str]:
+    for where, text in places.items():
+        m = re.search(pattern, text)
+        if m:
+            return m.group(0), where
+    return None, ""
+
+
+def _read_setting(device: Device, name: str) -> tuple[str | None, Any]:
+    try:
+        _login_if_console(device)
+        res = device.run("read_setting", name=name)
+    except LabFault:
+        device.state.session = "unknown"
+        return None, None
+    value = res.captures.get("value") if res.ok else None
+    return (None if value is None else str(value)), res
+
+
+def _texts(res: Any, label: str) -> dict[str, str]:
+    if res is None:
+        return {}
+    out = {f"{label} {k}": str(v) for k, v in res.captures.items() if isinstance(v, str) and v}
+    if res.detail:
+        out[f"{label} answer"] = res.detail
+    return out
+
+
+def _inject(device: Device, setting: Setting, rng: random.Random, obs: InputValidationObservation) -> None:
+    before, _ = _read_setting(device, setting.name)
+    for family, value, output in injection_probes(setting, rng):
+        marks = _marks(device)
+        delivered, res, why = _deliver(device, "set_setting", name=setting.name, value=value)
+        accepted = None if res is None else (True if res.ok else False if res.outcome in ("rejected", "refused")
+                                             else None)
+        stored, read = _read_setting(device, setting.name) if delivered else (None, None)
+        places = {**_texts(res, "set_setting"), **_texts(read, "read_setting"),
+                  **{f"what {name} received": text for name, text in _received_since(device, marks).items()}}
+        if stored is not None:
+            places = {"the stored value": stored, **places}
+        found, seen_in = _search(output, places)
+        kept = (stored is not None and setting.accepts is not None and stored != before
+                and re.fullmatch(setting.accepts, stored) is None)
+        # The read-back answering is proof of life; only without it is the unit asked separately.
+        alive = True if (read is not None and read.ok) else (_alive(device) if delivered else None)
+        obs.probes.append(InjectionProbe(setting.name, family, _show(value), delivered, accepted, stored, found,
+                                         seen_in, kept, alive, why))
+        if alive is False:
+            recovered = recover(device)
+            if recovered:
+                obs.notes.append(recovered)
+            return
+    good = setting.valid if setting.valid is not None else before
+    if good is None:
+        obs.notes.append(f"setting {setting.name}: no value to write back (none read at start, no 'valid' declared)")
+        return
+    delivered, res, why = _deliver(device, "set_setting", name=setting.name, value=good)
+    after, _ = _read_setting(device, setting.name)
+    obs.notes.append(f"setting {setting.name} written back to {good!r}: "
+                     + ("done" if after == good else f"read back {after!r}" + (f" ({why})" if why else "")))
+
+
 def malformed_input(device: Device) -> CheckResult:
-    """5.13-1-2: each ``input_<interface>`` procedure of the profile gets every malformed input;
-    after each the device must still answer (``attention``)."""
+    """5.13-1-2: command injections into the settings of IXIT 29-InpVal (``set_setting`` /
+    ``read_setting``) judged by their effect, and every malformed input through each
+    ``input_<interface>`` procedure judged by liveness (``attention``/``alive``) — all on a unit
+    proven alive before the first input."""
     procedures = [p for p in ("input_serial", "input_mqtt", "input_http") if device.has(p)]
-    if not procedures:
-        return CheckResult.inconclusive("the profile declares no input_serial/input_mqtt/input_http procedure")
-    cases: list[FuzzCase] = []
-    budget = len(procedures) * len(INPUTS)
-    recovered: str | None = None
+    settings = declared_settings(device) if device.has("set_setting") and device.has("read_setting") else []
+    if not procedures and not settings:
+        return CheckResult.inconclusive("the profile declares no input_serial/input_mqtt/input_http procedure and no "
+                                        "setting to inject into (IXIT 29-InpVal with set_setting/read_setting)")
+    rng = random.Random(secrets.randbits(32))
+    obs = InputValidationObservation(None, fuzz_planned=len(procedures) * len(INPUTS),
+                                     probes_planned=sum(len(injection_probes(s, rng)) for s in settings),
+                                     settings=[s.name for s in settings])
+    try:
+        _login_if_console(device)
+        obs.alive_at_start = _alive(device)
+    except LabFault as exc:
+        device.state.session = "unknown"
+        obs.alive_at_start, obs.start_note = False, str(exc)
+    if obs.alive_at_start is not True:
+        return judge_input_validation(obs)
+    for setting in settings:
+        _inject(device, setting, rng, obs)
+        if obs.probes and obs.probes[-1].alive_after is False:
+            return judge_input_validation(obs)
     for proc in procedures:
         for label, text in INPUTS:
-            try:
-                device.ensure("logged_in")
-                device.run(proc, input=text)
-            except LabFault:
-                pass  # the liveness check below decides
+            delivered, _, why = _deliver(device, proc, input=text)
             alive = _alive(device)
-            cases.append(FuzzCase(proc.removeprefix("input_"), f"{label}: {_show(text)}", alive))
+            obs.fuzz.append(FuzzCase(proc.removeprefix("input_"), f"{label}: {_show(text)}", alive, delivered, why,
+                                     sendable=not why.startswith(NOT_SENDABLE)))
             if alive is False:
                 recovered = recover(device)
-                break
-        if cases and cases[-1].alive_after is False:
-            break
-    result = judge_input_validation(cases, budget)
-    if recovered:
-        result.evidence.append(Evidence("text", "after the finding", recovered))
-    return result
+                if recovered:
+                    obs.notes.append(recovered)
+                return judge_input_validation(obs)
+    return judge_input_validation(obs)
 
 
 def _show(text: str) -> str:

@@ -1,5 +1,7 @@
 """5.1-5-2: brute-force resistance of a login interface, from wrong-password attempts made one at
-a time. Lockout (a refusal saying so, HTTP 429), or delays that grow, count as a mechanism."""
+a time. Lockout (a refusal saying so, HTTP 429, or a silent one: the right password refused right
+after the run), or delays that grow, count as a mechanism. "No mechanism" needs the right password
+accepted right after the run: without that a silent lockout cannot be ruled out."""
 
 from __future__ import annotations
 
@@ -22,7 +24,29 @@ class Attempt:
     detail: str = ""
 
 
-def judge_brute_force(interface: str, attempts: list[Attempt], budget: int) -> CheckResult:
+@dataclass
+class SilentLock:
+    """The known-good login right after a run of plain refusals, and how long it stayed refused."""
+
+    refusals: int  # wrong passwords before the known-good login
+    probed: bool
+    locked: bool | None  # None: the known-good login could not be judged
+    probe_outcome: str = ""
+    detail: str = ""
+    unlocked: bool | None = None
+    unlock_s: float | None = None
+    polls: int = 0
+    poll_s: float | None = None
+
+    def row(self) -> dict:
+        return {"wrong passwords before": self.refusals, "right password then": self.probe_outcome,
+                "locked": self.locked, "accepted again": self.unlocked,
+                "lock lasted s (≤, polled)": None if self.unlock_s is None else round(self.unlock_s, 3),
+                "polls": self.polls, "poll interval s": self.poll_s}
+
+
+def judge_brute_force(interface: str, attempts: list[Attempt], budget: int, *, silent: SilentLock | None = None,
+                      known_good: bool = True) -> CheckResult:
     rows = [{"attempt": a.n, "outcome": a.outcome, "seconds": round(a.seconds, 3), "detail": a.detail[:80]}
             for a in attempts]
     ev = [Evidence("table", f"wrong-password attempts on {interface}", rows)]
@@ -41,6 +65,23 @@ def judge_brute_force(interface: str, attempts: list[Attempt], budget: int) -> C
                                         f"({bad[0].detail or 'no answer'}), so the mechanism cannot be judged", *ev)
     if any(a.alive is False for a in attempts):
         return CheckResult.inconclusive(f"{interface}: the device did not answer after a refusal", *ev)
+    if silent is not None:
+        ev.append(Evidence("table", f"right password after the run ({interface})", [silent.row()]))
+        if silent.locked is None:
+            return CheckResult.inconclusive(f"{interface}: the login with the right password after "
+                                            f"{silent.refusals} wrong ones could not be judged "
+                                            f"({silent.probe_outcome}: {silent.detail[:80]})", *ev)
+        if silent.locked:
+            ev.append(Evidence("measurement", "attempts until lockout (at most)", silent.refusals))
+            if silent.unlocked:
+                ev.append(Evidence("measurement", "silent lockout duration", {
+                    "value": round(silent.unlock_s or 0.0, 3), "unit": "s",
+                    "resolution s": silent.poll_s}))
+                after = f"accepted again after {silent.unlock_s or 0.0:.1f} s"
+            else:
+                after = f"still refused after {silent.unlock_s or 0.0:.0f} s of polling"
+            return CheckResult.passed(f"{interface}: locked silently within {silent.refusals} wrong passwords "
+                                      f"(the right password was refused right after the run; {after})", *ev)
     if len(attempts) >= 6:
         k = max(2, len(attempts) // 5)
         first = sorted(a.seconds for a in attempts[:k])[k // 2]
@@ -52,5 +93,11 @@ def judge_brute_force(interface: str, attempts: list[Attempt], budget: int) -> C
                                       f"over {len(attempts)} attempts (backoff)", *ev)
     if len(attempts) < budget:
         return CheckResult.inconclusive(f"{interface}: only {len(attempts)} of {budget} attempts were made", *ev)
+    if silent is None or not silent.probed:
+        why = ("no known-good password was available" if not known_good
+               else "the right password was not tried after the run")
+        return CheckResult.inconclusive(f"{interface}: {len(attempts)} wrong passwords were refused without an "
+                                        f"announced lockout or growing delay, but {why}, so a silent lockout "
+                                        f"cannot be ruled out", *ev)
     return CheckResult.failed(f"{interface}: {len(attempts)} wrong passwords in a row were refused without "
-                              f"lockout or growing delay", *ev)
+                              f"lockout or growing delay, and the right password logged in right after", *ev)

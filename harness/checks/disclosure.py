@@ -329,7 +329,7 @@ def judge_policy_published(fetched: list[FetchedDocument], declared: dict[str, A
     unread = False
     for doc in fetched:
         ev: dict[str, Any] = {"url": doc.url, "http status": doc.status, "content type": doc.content_type,
-                              "error": doc.error, "authenticated": doc.authenticated}
+                              "error": doc.error, "authenticated": doc.authenticated, **doc.provenance()}
         problem = reachability(doc, "the disclosure policy")
         if problem is not None:
             parts.append(problem)
@@ -375,7 +375,8 @@ def judge_policy_published(fetched: list[FetchedDocument], declared: dict[str, A
         elif missing:
             parts.append(CheckResult.failed(f"the published disclosure policy states no {' and no '.join(missing)}"))
         else:
-            parts.append(CheckResult.passed("contact and both timelines found"))
+            parts.append(CheckResult.passed("contact and both timelines found", Evidence(
+                "observation", "found", {"contact": contact_hits, **timelines})))
     # An expired security.txt is stale by RFC 9116, but 5.2-1 asks for a published policy with a
     # contact and timelines, which the documents read still give: reported, not decisive.
     note = f" (RFC 9116 findings, not decisive for 5.2-1: {'; '.join(rfc_notes)})" if rfc_notes else ""

@@ -87,5 +87,10 @@ def judge_justifications(provisions: dict[str, str], ics_provisions: dict[str, d
         recs = sum(1 for u in unanswered if _kind(u["status"]).startswith("R"))
         return CheckResult.pending(f"the ICS does not answer {len(unanswered)} provision(s) ({recs} recommendation(s)): "
                                    f"{open_ids}; the assessor must obtain an answer", *evidence)
+    if not provisions:
+        return CheckResult.inconclusive("no provision to judge: the catalogue gave none", *evidence)
+    # All answered Y is an observation too: the ICS was read for every provision.
+    evidence.append(Evidence("observation", "ICS answers read", {
+        "provisions": len(provisions), "marked N or N/A": len(rows)}))
     return CheckResult.passed(f"every provision marked N or N/A in the ICS has a justification ({len(rows)} entries)",
                               *evidence)

@@ -100,7 +100,8 @@ def _attempt_reason(a: LoginAttempt) -> str:
     return f"unexpected outcome {a.outcome!r}" + (f" ({a.detail})" if a.detail else "")
 
 
-def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: str) -> CheckResult:
+def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: str, *,
+                            stopped: str = "") -> CheckResult:
     """Public default credentials tried on one unit in one phase (e.g. "factory default").
 
     Any credential accepted → FAIL (a finding that shows user and password). Otherwise every
@@ -109,6 +110,8 @@ def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: s
 
     A credential answered only with "locked" was not evaluated by the device (a locked account
     refuses the right password too), so it stays untested: INCONCLUSIVE, with the lockout measured.
+    ``stopped`` says why the attack ended before its last credential (time budget, a lock that
+    did not end), and is named in an INCONCLUSIVE reason.
     """
     total = max(planned, len({(a.user, a.password) for a in attempts}))
     rows = [{"#": n, "user": a.user, "password": a.password, "outcome": a.outcome, "alive after": a.alive_after}
@@ -150,7 +153,10 @@ def judge_dictionary_attack(attempts: list[LoginAttempt], planned: int, phase: s
         problems.append(f"the device locked the login at attempt {first_lock} and {len(locked_only)} "
                         f"credential(s) were answered only by the lockout, so they remain untested")
     if len(refused) < total and not problems:
-        problems.append(f"only {len(refused)} of {total} planned credentials were refused by a live device")
+        problems.append(f"only {len(refused)} of {total} planned credentials were refused by a live device"
+                        + (f" ({stopped})" if stopped else ""))
+    elif stopped and len(refused) < total:
+        problems.append(stopped)
     if problems:
         return CheckResult.inconclusive(f"{phase}: " + "; ".join(problems), *evidence)
     return CheckResult.passed(

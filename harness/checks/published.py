@@ -27,6 +27,15 @@ class FetchedDocument:
     text: str
     error: str | None = None
     authenticated: bool = False
+    # "fetched" (read by the harness now) or "lab copy" (a copy the lab fetched where the bench
+    # cannot reach; its URL, date and hash are in ``note``). ``note`` also records a weakness of
+    # the transport (e.g. weak TLS) the document was read over.
+    source: str = "fetched"
+    note: str = ""
+
+    def provenance(self) -> dict[str, str]:
+        """The fields a certifier needs to trust how the text was obtained."""
+        return {"source": self.source, **({"note": self.note} if self.note else {})}
 
 
 def reachability(doc: FetchedDocument, what: str = "the document") -> CheckResult | None:

@@ -65,22 +65,112 @@ class FuzzCase:
     interface: str  # serial | mqtt | http
     input: str  # shown as repr, truncated
     alive_after: bool | None
+    delivered: bool = True  # False: the link failed before the device got it (not an input at all)
+    note: str = ""
+    # False: the interface cannot carry this input at all (a 64 KiB URL): skipped, not missing.
+    sendable: bool = True
 
 
-def judge_input_validation(cases: list[FuzzCase], budget: int) -> CheckResult:
-    """5.13-1-2: malformed and oversized input leaves the device alive; the first input after which
-    it stopped answering is the finding."""
-    crashed = next((c for c in cases if c.alive_after is False), None)
-    rows = [{"interface": c.interface, "input": c.input[:120], "alive after": c.alive_after} for c in cases[-20:]]
-    ev = Evidence("table", "malformed inputs (last 20)", rows)
+@dataclass
+class InjectionProbe:
+    """One value written into a setting: the device's answers and what it stored afterwards."""
+    setting: str
+    family: str  # how the command is injected: $(…), backticks, ;, |, &&, newline
+    input: str  # shown as repr
+    delivered: bool
+    accepted: bool | None  # True: the device said it took the value; False: it refused; None: no answer
+    stored: str | None  # read back after the write (None: could not be read)
+    command_output: str | None = None  # the injected command's output where it was seen (None: nowhere)
+    seen_in: str = ""  # which answer or read-back showed it
+    invalid_kept: bool = False  # a value outside the declared validation (IXIT 29-InpVal) was kept
+    alive_after: bool | None = None
+    note: str = ""
+
+
+@dataclass
+class InputValidationObservation:
+    alive_at_start: bool | None  # the unit answered before the first input
+    fuzz: list[FuzzCase] = field(default_factory=list)
+    fuzz_planned: int = 0
+    probes: list[InjectionProbe] = field(default_factory=list)
+    probes_planned: int = 0
+    settings: list[str] = field(default_factory=list)  # settings IXIT 29-InpVal declares for injection
+    start_note: str = ""  # why the unit was not alive at start
+    notes: list[str] = field(default_factory=list)  # restore of settings, recovery after a finding
+
+
+def _probe_row(p: InjectionProbe) -> dict[str, object]:
+    return {"setting": p.setting, "injection": p.family, "input": p.input[:120], "delivered": p.delivered,
+            "accepted": p.accepted, "stored": None if p.stored is None else p.stored[:120],
+            "command output": p.command_output, "alive after": p.alive_after}
+
+
+def judge_input_validation(o: InputValidationObservation) -> CheckResult:
+    """5.13-1-2, judged by effect: no injected command ran (its output in no answer and no
+    read-back), no value outside the declared validation was kept, and the device stayed alive
+    after every malformed input. Only inputs that reached a live device count."""
+    ev = [Evidence("table", "malformed inputs (last 20)",
+                   [{"interface": c.interface, "input": c.input[:120], "delivered": c.delivered,
+                     "alive after": c.alive_after} for c in o.fuzz[-20:]])]
+    if o.probes:
+        ev.append(Evidence("table", "values written into settings", [_probe_row(p) for p in o.probes]))
+    if o.notes:
+        ev.append(Evidence("text", "around the inputs", "; ".join(o.notes)))
+    if o.alive_at_start is not True:
+        return CheckResult.inconclusive("the unit did not answer before the first input"
+                                        + (f" ({o.start_note})" if o.start_note else "") + ": nothing was sent", *ev)
+    executed = [p for p in o.probes if p.command_output]
+    if executed:
+        p = executed[0]
+        return CheckResult.failed(
+            f"the device ran a command injected into setting {p.setting} ({p.family}): its output "
+            f"{p.command_output[:80]!r} appeared in {p.seen_in}", *ev,
+            Evidence("finding", "command injection", {"setting": p.setting, "input": p.input,
+                                                      "output": p.command_output, "seen in": p.seen_in}))
+    kept = [p for p in o.probes if p.invalid_kept]
+    if kept:
+        p = kept[0]
+        return CheckResult.failed(f"the device accepted and kept an invalid value in setting {p.setting}: "
+                                  f"{p.stored!r} (outside the validation IXIT 29-InpVal declares)", *ev,
+                                  Evidence("finding", "invalid value kept", {"setting": p.setting, "input": p.input,
+                                                                             "stored": p.stored}))
+    crashed = next((c for c in [*o.fuzz, *o.probes] if c.delivered and c.alive_after is False), None)
     if crashed is not None:
-        return CheckResult.failed(f"the device stopped answering after {crashed.interface} input "
-                                  f"{crashed.input[:200]}", ev,
+        where = crashed.interface if isinstance(crashed, FuzzCase) else f"setting {crashed.setting}"
+        return CheckResult.failed(f"the device stopped answering after {where} input {crashed.input[:200]}", *ev,
                                   Evidence("finding", "input that stopped the device",
-                                           {"interface": crashed.interface, "input": crashed.input}))
-    unknown = [c for c in cases if c.alive_after is None]
-    if unknown or len(cases) < budget:
-        return CheckResult.inconclusive(f"{len(cases)} of {budget} inputs judged"
-                                        + (f"; liveness unknown after {len(unknown)}" if unknown else ""), ev)
-    per = sorted({c.interface for c in cases})
-    return CheckResult.passed(f"{len(cases)} malformed inputs over {', '.join(per)}: the device stayed alive", ev)
+                                           {"interface": where, "input": crashed.input}))
+    delivered = [c for c in [*o.fuzz, *o.probes] if c.delivered]
+    if not delivered:
+        return CheckResult.inconclusive("0 inputs reached the device"
+                                        + _first_note([*o.fuzz, *o.probes]), *ev)
+    gaps = []
+    undelivered = [c for c in [*o.fuzz, *o.probes] if not c.delivered and getattr(c, "sendable", True)]
+    if undelivered:
+        gaps.append(f"{len(undelivered)} inputs not delivered{_first_note(undelivered)}")
+    unknown = [c for c in delivered if c.alive_after is None]
+    if unknown:
+        gaps.append(f"liveness unknown after {len(unknown)} inputs")
+    unread = [p for p in o.probes if p.delivered and p.stored is None]
+    if unread:
+        gaps.append(f"the stored value could not be read back after {len(unread)} writes")
+    if len(o.fuzz) < o.fuzz_planned or len(o.probes) < o.probes_planned:
+        gaps.append(f"{len(o.fuzz) + len(o.probes)} of {o.fuzz_planned + o.probes_planned} inputs judged")
+    if not o.settings:
+        gaps.append("no setting to inject into: IXIT 29-InpVal declares none (with set_setting/read_setting "
+                    "procedures), and liveness alone does not show that input is validated")
+    if gaps:
+        return CheckResult.inconclusive("; ".join(gaps), *ev)
+    sent = [c for c in o.fuzz if c.delivered]
+    per = sorted({c.interface for c in sent})
+    skipped = len(o.fuzz) - len(sent)
+    fuzz_text = (f"{len(sent)} malformed inputs over {', '.join(per)}"
+                 + (f" ({skipped} the interface cannot carry)" if skipped else "") + "; ") if sent else ""
+    return CheckResult.passed(
+        f"{fuzz_text}{len(o.probes)} command injections into {', '.join(o.settings)}: no command output in any "
+        "answer or read-back, no invalid value kept, and the device stayed alive", *ev)
+
+
+def _first_note(cases: list[FuzzCase | InjectionProbe]) -> str:
+    note = next((c.note for c in cases if c.note), "")
+    return f" ({note[:160]})" if note else ""

@@ -202,7 +202,8 @@ def judge_support_published(doc: FetchedDocument, declared_until: date | str | N
     declared = _as_date(declared_until)
     problem = reachability(doc, "the support period")
     base = {"url": doc.url, "http status": doc.status, "content type": doc.content_type, "error": doc.error,
-            "authenticated": doc.authenticated, "declared end date": declared.isoformat() if declared else None}
+            "authenticated": doc.authenticated, "declared end date": declared.isoformat() if declared else None,
+            **doc.provenance()}
     if problem is not None:
         problem.evidence.append(Evidence("document", doc.url, base))
         return problem

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from harness.firmware import KINDS, derive, detect_format, get_format, load_plugin
+from harness.firmware import KINDS, detect_format, get_format, load_plugin
 from harness.firmware.errors import FirmwareError
-from harness.firmware.keys import generate_keypair, key_id, load_private_key
+from harness.firmware.keys import generate_keypair, key_id, load_private_key, load_signing_key
 from harness.firmware.simfw1 import build_package
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE = 0, 1, 2
@@ -44,6 +44,36 @@ def _plugins(args: argparse.Namespace) -> None:
         load_plugin(spec)
 
 
+def _container(args: argparse.Namespace) -> Any:
+    """The container format described in ``--container FILE`` (its keys, or a profile's
+    updates.container), or None."""
+    path = getattr(args, "container", None)
+    if not path:
+        return None
+    import yaml
+
+    from harness.firmware.container import ContainerFormat
+    try:
+        doc = yaml.safe_load(_read(path))
+    except yaml.YAMLError as exc:
+        raise FirmwareError(f"--container {path}: not YAML: {exc}") from None
+    if isinstance(doc, dict) and isinstance(doc.get("updates"), dict):
+        doc = doc["updates"].get("container")
+    if not isinstance(doc, dict):
+        raise FirmwareError(f"--container {path}: no container description (archive, manifest, payload, signature)")
+    from pydantic import ValidationError
+    try:
+        return ContainerFormat(doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise FirmwareError(f"--container {path}: {where}: {first['msg']}") from None
+
+
+def _format(args: argparse.Namespace, data: bytes) -> Any:
+    return _container(args) or (get_format(args.format) if args.format else detect_format(data))
+
+
 def _flatten(info: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     for k, v in info.items():
@@ -57,7 +87,7 @@ def _flatten(info: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 def cmd_inspect(args: argparse.Namespace) -> int:
     _plugins(args)
     data = _read(args.package)
-    fmt = get_format(args.format) if args.format else detect_format(data)
+    fmt = _format(args, data)
     info = fmt.inspect(data)
     status = EXIT_OK
     if args.trust:
@@ -81,11 +111,15 @@ def cmd_derive(args: argparse.Namespace) -> int:
     data = _read(args.package)
     kw: dict[str, Any] = {"version": args.set_version, "offset": args.offset, "xor": args.xor,
                           "length": args.length, "keep_key_id": args.keep_key_id}
+    fmt = _format(args, data)
     if args.key:
-        kw["key"] = load_private_key(args.key)
-    out = derive(data, args.kind, format=args.format, **kw)
+        kw["key"] = load_private_key(args.key) if fmt.name == "simfw1" else load_signing_key(args.key)
+    if args.kind not in fmt.kinds:
+        hint = ("; the byte-level fallback does not know where a signature or version is: add a format plugin "
+                "or describe the container (docs/firmware.md)") if fmt.name == "raw" else ""
+        raise FirmwareError(f"format {fmt.name} cannot derive {args.kind!r} (it supports {', '.join(fmt.kinds)}){hint}")
+    out = fmt.derive(data, args.kind, **kw)
     _write(args.out, out, inputs=(args.package,))
-    fmt = get_format(args.format) if args.format else detect_format(data)
     print(f"{args.out}: {args.kind} of {args.package} ({fmt.name}, {len(out)} bytes)")
     return EXIT_OK
 
@@ -136,6 +170,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     i.add_argument("--json", action="store_true")
     i.add_argument("--format", help="force a format instead of detecting it")
     i.add_argument("--format-plugin", action="append", metavar="MODULE:ATTR", help=plugin_help)
+    i.add_argument("--container", metavar="FILE", help="YAML describing a tar/zip container package "
+                                                         "(archive, manifest, payload, signature), or a profile "
+                                                         "whose updates.container does")
     i.set_defaults(func=run, firmware_func=cmd_inspect)
 
     kinds = ", ".join(f"{k} ({v})" for k, v in KINDS.items())
@@ -153,6 +190,9 @@ def register(subparsers: Any) -> argparse.ArgumentParser:
     d.add_argument("--out", required=True)
     d.add_argument("--format", help="force a format instead of detecting it")
     d.add_argument("--format-plugin", action="append", metavar="MODULE:ATTR", help=plugin_help)
+    d.add_argument("--container", metavar="FILE", help="YAML describing a tar/zip container package "
+                                                         "(archive, manifest, payload, signature), or a profile "
+                                                         "whose updates.container does")
     d.set_defaults(func=run, firmware_func=cmd_derive)
 
     b = sub.add_parser("build", help="build a SIMFW1 package from a payload")

@@ -3,12 +3,15 @@
 A format plugin knows where a package keeps its version and signature, so it can derive the
 negative test packages that keep everything else intact. A lab with a vendor format writes one
 small class and loads it with ``--format-plugin module:attr`` (or the entry point group
-``iot_harness.firmware_formats``); without one, the byte-level fallback still flips and truncates.
+``iot_harness.firmware_formats``), or declares it in the lab configuration (``firmware_formats``);
+a tar/zip container with a manifest and a detached signature needs no code at all (``container``,
+described in the profile); without either, the byte-level fallback still flips and truncates.
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from importlib.metadata import entry_points
 from typing import Any, Protocol, runtime_checkable
 
@@ -23,6 +26,7 @@ KINDS: dict[str, str] = {
     "foreign_signature": "re-signed with a key the manufacturer does not own",
     "relabel_version": "the header's version changed; not re-signed unless a key is given",
     "rollback": "an older version, properly signed with the manufacturer's key, which it needs",
+    "tamper_manifest": "a field added to a signed manifest, the old signature kept (container format)",
     "truncate": "the file cut short: a malformed package",
 }
 
@@ -111,3 +115,60 @@ def _ensure_builtin() -> None:
         register_format(RawFormat(), fallback=True)
         if not any(f.name == Simfw1Format.name for f in _REGISTRY):
             _REGISTRY.append(Simfw1Format())
+
+
+BUILTIN_FORMATS = ("simfw1", "container", "raw")
+
+
+def _load_declared(name: str, plugins: Mapping[str, str]) -> None:
+    """Load the plugin the lab declares for ``name``: ``module:attr``, or an entry point name."""
+    target = plugins[name]
+    if ":" in target:
+        load_plugin(target)
+        return
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name == target:
+            obj = ep.load()
+            register_format(obj() if isinstance(obj, type) else obj)
+            return
+    raise FirmwareError(f"firmware format {name!r}: no entry point {target!r} in group {ENTRY_POINT_GROUP}")
+
+
+def resolve_format(name: str | None, *, container: Any = None,
+                   plugins: Mapping[str, str] | None = None) -> PackageFormat | None:
+    """The format ``updates.format`` names: ``container`` (described by ``container``, a
+    ContainerSpec or its dict), a built-in, a plugin the lab configuration declares under that name
+    (``firmware_formats``), or an installed one. None: no name, detect per file."""
+    if name == "container" or (name is None and container is not None):
+        if container is None:
+            raise FirmwareError("updates.format is 'container' but updates.container describes no container")
+        from pydantic import ValidationError
+
+        from harness.firmware.container import ContainerFormat
+        spec = container.model_dump() if hasattr(container, "model_dump") else dict(container)
+        try:
+            return ContainerFormat(spec)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise FirmwareError(f"updates.container.{where}: {first['msg']}") from None
+    if name is None:
+        return None
+    if plugins and name in plugins:
+        _load_declared(name, plugins)
+    return get_format(name)
+
+
+def format_problems(name: str | None, *, container: Any = None,
+                    plugins: Mapping[str, str] | None = None) -> list[str]:
+    """Why ``updates.format`` cannot be used (for ``harness validate``); empty when it can."""
+    try:
+        resolve_format(name, container=container, plugins=plugins)
+    except FirmwareError as exc:
+        hint = "" if plugins and name in plugins else (
+            f" — a built-in ({', '.join(BUILTIN_FORMATS)}), a plugin declared in the lab configuration's "
+            "firmware_formats, or an installed entry point")
+        return [f"updates.format: {exc}{hint}"]
+    except Exception as exc:  # noqa: BLE001 - a plugin's import may fail any way: say so, don't crash validate
+        return [f"updates.format {name!r}: the plugin could not be loaded: {type(exc).__name__}: {exc}"]
+    return []

@@ -12,8 +12,10 @@ import hashlib
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from harness.firmware.errors import FirmwareError
@@ -91,3 +93,20 @@ def as_public_keys(keys: Iterable[PublicKeyLike]) -> list[Ed25519PublicKey]:
         else:
             out.append(load_public_key(key))
     return out
+
+
+def load_signing_key(path: str | Path) -> Any:
+    """A manufacturer signing key of any kind a package format may use (Ed25519, ECDSA, RSA):
+    unencrypted PEM, registered with the redactor like every signing key."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise FirmwareError(f"cannot read private key {path}: {exc.strerror or exc}") from exc
+    try:
+        key = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError) as exc:
+        raise FirmwareError(f"{path}: not an unencrypted PEM private key ({exc})") from exc
+    if not isinstance(key, Ed25519PrivateKey | ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey):
+        raise FirmwareError(f"{path}: an {type(key).__name__} cannot sign update packages here")
+    REDACTOR.add(data.decode("ascii", errors="replace").strip(), "firmware signing key")
+    return key

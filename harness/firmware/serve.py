@@ -4,18 +4,23 @@ Each offered package has an unguessable URL, and every fetch is recorded (client
 whether the transfer completed), so an update test can tell "the device refused the package it
 downloaded" from "the device never fetched it" — silence is not a refusal.
 
-Standard library http.server: one file, a few requests per test, no TLS on the bench network.
+Standard library http.server: one file, a few requests per test. Plain HTTP by default; HTTPS
+with a certificate from the lab CA for devices that refuse ``http://`` update URLs
+(``https_context``): the devices must trust that CA, as they trust it for the lab broker.
 """
 
 from __future__ import annotations
 
 import secrets
+import ssl
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 _MAX_RECORDS = 1000
@@ -33,10 +38,26 @@ class Fetch:
     complete: bool
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A failed TLS handshake or a client gone mid-request is recorded as a Fetch, not printed.
+        return
+
+
+def https_context(ca: Any, host: str, workdir: str | Path) -> ssl.SSLContext:
+    """A server context with a certificate for ``host`` issued by the lab CA (a harness.lab.LabCA)."""
+    cert, key = ca.issue_server_cert([host], workdir, name="package-server")
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(cert, key)
+    return ctx
+
+
 class PackageServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *, tls: ssl.SSLContext | None = None) -> None:
         self.host = host
         self.port = port
+        self.tls = tls
         self._packages: dict[str, bytes] = {}
         self._fetches: deque[Fetch] = deque(maxlen=_MAX_RECORDS)
         self._cond = threading.Condition()
@@ -60,7 +81,19 @@ class PackageServer:
             def do_GET(self) -> None:  # noqa: N802 - stdlib name
                 server._serve(self, body=True)
 
-        self._httpd = ThreadingHTTPServer((self.host, self.port), Handler)
+            def setup(self) -> None:
+                # The TLS handshake runs here, in the request's own thread, bounded: a client that
+                # connects and never speaks cannot hold the server.
+                if server.tls is not None:
+                    self.request.settimeout(10.0)
+                    try:
+                        self.request = server.tls.wrap_socket(self.request, server_side=True)
+                    except (ssl.SSLError, OSError) as exc:
+                        server._record_tls_failure(self.client_address[0], exc)
+                        raise
+                super().setup()
+
+        self._httpd = _QuietServer((self.host, self.port), Handler)
         self._httpd.daemon_threads = True
         self.port = self._httpd.server_address[1]
         httpd = self._httpd
@@ -90,7 +123,7 @@ class PackageServer:
     @property
     def base_url(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+        return f"{'https' if self.tls is not None else 'http'}://{host}:{self.port}"
 
     def offer(self, data: bytes, name: str = "firmware.bin") -> str:
         """Serve ``data`` at a fresh unguessable URL and return it."""
@@ -116,6 +149,10 @@ class PackageServer:
         """The first request of any kind for ``url`` (a HEAD, a 404, a broken transfer)."""
         return self._wait(url, timeout, lambda f: True)
 
+    def wait_for_tls_failure(self, timeout: float) -> Fetch | None:
+        """The first failed TLS handshake (a client that did not trust the lab certificate)."""
+        return self._wait("", timeout, lambda f: f.method.startswith("TLS handshake failed"))
+
     def _wait(self, url: str, timeout: float, accept: Callable[[Fetch], bool]) -> Fetch | None:
         path = urlsplit(url).path
 
@@ -125,6 +162,15 @@ class PackageServer:
         with self._cond:
             self._cond.wait_for(found, timeout=timeout)
             return found()
+
+    def _record_tls_failure(self, client: str, exc: Exception) -> None:
+        # A device that refused the lab certificate (or dropped the handshake) fetched nothing:
+        # recorded so the evidence can say so.
+        record = Fetch("", client, datetime.now(UTC).isoformat(timespec="milliseconds"),
+                       f"TLS handshake failed: {exc}"[:200], 0, 0, False)
+        with self._cond:
+            self._fetches.append(record)
+            self._cond.notify_all()
 
     # -- serving ---------------------------------------------------------------------------------
     def _serve(self, handler: BaseHTTPRequestHandler, *, body: bool) -> None:

@@ -1,8 +1,18 @@
-"""Serial console link over any pyserial URL (/dev/tty*, rfc2217://, socket://, a pty)."""
+"""Serial console link over any pyserial URL (/dev/tty*, rfc2217://, socket://, a pty).
+
+Three console habits are handled here so that profiles need no code for them:
+- ``settle``: some consoles drop input typed within a fraction of a second of their prompt; each
+  send first waits until the line has been quiet that long (reading, so nothing is lost).
+- ``drain`` / ``wait_quiet``: discard pending output, or treat silence as "ready".
+- a port that disappears and comes back (a pty or USB-UART re-created by a power cycle) is
+  reopened, waiting at most ``reopen_timeout`` for it to reappear.
+"""
 
 from __future__ import annotations
 
+import errno
 import re
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,7 +43,8 @@ class SerialLink:
 
     def __init__(self, name: str, url: str, *, baud: int = 115200, newline: str = "\r\n",
                  encoding: str = "utf-8", timeout: float = 10.0, prompts: dict[str, str] | None = None,
-                 max_buffer: int = 65536, transcript_dir: str | Path | None = None, **_: Any) -> None:
+                 max_buffer: int = 65536, transcript_dir: str | Path | None = None, settle: float = 0.0,
+                 reopen_timeout: float = 10.0, **_: Any) -> None:
         self.name = name
         self.url = url
         self.baud = baud
@@ -44,17 +55,80 @@ class SerialLink:
         self.expecter = Expecter(max_buffer=max_buffer, max_match=min(4096, max_buffer // 2))
         self.cleaner = StreamCleaner(encoding)
         self.transcript = Transcript(name, transcript_dir)
+        self.settle = float(settle or 0.0)
+        self.reopen_timeout = float(reopen_timeout)
+        self.reopened = 0  # times the port vanished and was opened again
         self._port: serial.SerialBase | None = None
+        self._last_rx = time.monotonic()  # when the device last said something
+        self._stop = threading.Event()  # the reopen wait: event-driven, so a stopping run can end it
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _open_port(self) -> serial.SerialBase:
+        return serial.serial_for_url(self.url, baudrate=self.baud, timeout=_READ_SLICE,
+                                     write_timeout=self.timeout, exclusive=None)
+
     def open(self) -> SerialLink:
         try:
-            self._port = serial.serial_for_url(self.url, baudrate=self.baud, timeout=_READ_SLICE,
-                                               write_timeout=self.timeout, exclusive=None)
+            self._port = self._open_port()
         except (serial.SerialException, OSError, ValueError) as exc:
             raise LinkError(f"console {self.name}: cannot open {self.url}: {exc}") from exc
+        self._last_rx = time.monotonic()
         self.transcript.note(f"opened {self.url} at {self.baud} baud")
         return self
+
+    def _is_local_device(self) -> bool:
+        return "://" not in self.url
+
+    def _reopen(self, cause: BaseException) -> None:
+        """The port failed under us. A local device node that vanished (power-cycled USB-UART, a
+        re-created pty) is waited for and opened again; anything else is a lab fault."""
+        vanished = isinstance(cause, OSError) and cause.errno in (errno.ENOENT, errno.ENODEV, errno.EIO, errno.ENXIO)
+        vanished = vanished or isinstance(cause, serial.SerialException)
+        if not (self._is_local_device() and vanished and self.reopen_timeout > 0):
+            raise LinkError(f"console {self.name}: {cause}") from cause
+        if self._port is not None:
+            try:
+                self._port.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._port = None
+        self.transcript.note(f"port {self.url} failed ({cause}); waiting up to {self.reopen_timeout:g} s for it")
+        deadline = time.monotonic() + self.reopen_timeout
+        last: BaseException = cause
+        delay = 0.05
+        while True:
+            if Path(self.url).exists():
+                try:
+                    self._port = self._open_port()
+                except (serial.SerialException, OSError) as exc:
+                    last = exc
+                else:
+                    self.reopened += 1
+                    self.cleaner = StreamCleaner(self.encoding)
+                    self._last_rx = time.monotonic()
+                    self.transcript.note(f"reopened {self.url}")
+                    return
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LinkError(f"console {self.name}: {self.url} did not come back within "
+                                f"{self.reopen_timeout:g} s ({last})") from cause
+            # A device node has no "created" event pyserial can wait on: poll with a growing step.
+            self._stop.wait(min(delay, left))
+            delay = min(delay * 2, 0.5)
+
+    def new_session(self) -> None:
+        """Close and reopen the port, keeping the transcript: what a lab does by hand to end a
+        console session on a device without ``logout`` (a UART shell may well survive it)."""
+        if self._port is not None:
+            try:
+                self._port.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._port = None
+        self.expecter.clear()
+        self.cleaner = StreamCleaner(self.encoding)
+        self.transcript.note("closing and reopening the port for a new session")
+        self.open()
 
     def close(self) -> None:
         if self._port is not None:
@@ -80,31 +154,79 @@ class SerialLink:
 
     # -- I/O ---------------------------------------------------------------------------------
     def write(self, text: str, *, secret: bool = False) -> None:
+        if self.settle > 0:
+            self._settle()
         self.transcript.sent(text, secret=secret)
+        data = text.encode(self.encoding)
         try:
-            self.port.write(text.encode(self.encoding))
-            self.port.flush()
+            self._write_raw(data)
         except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"console {self.name}: write failed: {exc}") from exc
+            self._reopen(exc)
+            try:
+                self._write_raw(data)
+            except (serial.SerialException, OSError) as again:
+                raise LinkError(f"console {self.name}: write failed: {again}") from again
+
+    def _write_raw(self, data: bytes) -> None:
+        self.port.write(data)
+        self.port.flush()
 
     def send(self, text: str, *, secret: bool = False) -> None:
         self.write(text + self.newline, secret=secret)
 
-    def _read_some(self, deadline: float) -> bool:
+    def wait_quiet(self, seconds: float, timeout: float | None = None) -> bool:
+        """Read until the device has said nothing for ``seconds`` ("silence means ready"), counted
+        from now at the earliest: the silence is observed, not assumed from an unread buffer.
+
+        True when the line fell quiet; False when it kept talking until ``timeout`` (default: the
+        link timeout, and never less than ``seconds``). What was read stays for the next expect.
+        """
+        start = time.monotonic()
+        limit = max(self.timeout if timeout is None else timeout, seconds)
+        if self._quiet_for(seconds, start + limit, since=start):
+            return True
+        self.transcript.note(f"the console did not fall quiet for {seconds:g} s within {limit:g} s")
+        return False
+
+    def _settle(self) -> None:
+        """Before a send: what already arrived is read, then the line must have been quiet
+        ``settle`` s since the device's last byte (no wait at all on a line quiet long enough)."""
+        now = time.monotonic()
+        for _ in range(1024):  # bounded: a flooding device is caught by the deadline below
+            if not self._read_some(now):
+                break
+        if not self._quiet_for(self.settle, now + max(self.timeout, self.settle), since=0.0):
+            self.transcript.note(f"sending although the console did not fall quiet for {self.settle:g} s")
+
+    def _quiet_for(self, seconds: float, deadline: float, *, since: float) -> bool:
+        while True:
+            now = time.monotonic()
+            quiet_until = max(self._last_rx, since) + seconds
+            if now >= quiet_until:
+                return True
+            if now >= deadline:
+                return False
+            self._read_some(min(quiet_until, deadline))
+
+    def _read_port(self, deadline: float) -> bytes:
         port = self.port
+        waiting = port.in_waiting
+        if waiting:
+            return bytes(port.read(waiting))
+        wait = round(max(0.0, min(_READ_SLICE, deadline - time.monotonic())), 2)
+        if port.timeout != wait:  # pyserial reconfigures the port on every assignment
+            port.timeout = wait
+        return bytes(port.read(1))
+
+    def _read_some(self, deadline: float) -> bool:
         try:
-            waiting = port.in_waiting
-            if waiting:
-                data = port.read(waiting)
-            else:
-                wait = round(max(0.0, min(_READ_SLICE, deadline - time.monotonic())), 2)
-                if port.timeout != wait:  # pyserial reconfigures the port on every assignment
-                    port.timeout = wait
-                data = port.read(1)
+            data = self._read_port(deadline)
         except (serial.SerialException, OSError) as exc:
-            raise LinkError(f"console {self.name}: read failed: {exc}") from exc
+            self._reopen(exc)
+            return False
         if not data:
             return False
+        self._last_rx = time.monotonic()
         text = self.cleaner.feed(data)
         if text:
             self.transcript.received(text)
@@ -135,8 +257,13 @@ class SerialLink:
     def expect(self, pattern: str | re.Pattern[str], timeout: float | None = None) -> Match:
         return self.expect_any({"ok": pattern}, timeout)
 
-    def drain(self) -> str:
-        """Forget unmatched output (e.g. before a fresh login) without waiting."""
+    def drain(self, max_s: float = 0.0, quiet_s: float = 0.3) -> str:
+        """Forget unmatched output (e.g. before a fresh login). With ``max_s`` 0 at once; else
+        first read until the line has been quiet ``quiet_s`` seconds, for at most ``max_s``, so
+        output still on its way (a boot log, a banner) is dropped too. Returns what was dropped
+        (the transcript has it all)."""
+        if max_s > 0:
+            self.wait_quiet(min(quiet_s, max_s), max_s)
         text = self.expecter.buffer
         self.expecter.clear()
         return text

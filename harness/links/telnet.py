@@ -10,11 +10,18 @@ small: refuse every option the server proposes (answer DO with WONT and WILL wit
 option, never answering DONT/WONT, as RFC 854 asks to avoid loops), skip subnegotiations, unescape
 IAC IAC and escape 0xFF on the way out. ``IacFilter`` does that in one pass with constant memory;
 everything else (decoding, ANSI and newline cleaning, bounded pattern matching, the redacted
-transcript) is the serial console's own code, inherited from SerialLink.
+transcript, the settle before each send) is the serial console's own code, inherited from SerialLink.
+
+A server that ends the session (a FIN or a reset) after failed logins is the device refusing, not a
+lab fault: BusyBox telnetd drops the connection after three. While an ``expect_one_of`` that names
+the ``closed_outcome`` (default ``rejected``) is waiting, the end of the session is that outcome;
+the link opens a new session at once so the proof of life (``alive``: the login prompt again) runs
+on it. A session ended while nothing waits for a refusal is reopened and the wait goes on.
 """
 
 from __future__ import annotations
 
+import re
 import select
 import socket
 import time
@@ -23,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from harness.links.base import LinkError
+from harness.links.expect import Match
 from harness.links.serial import SerialLink
 from harness.scope import Scope
 
@@ -94,9 +102,13 @@ class TelnetLink(SerialLink):
     def __init__(self, name: str, *, host: str, port: int = 23, newline: str = "\r\n",
                  prompts: dict[str, str] | None = None, timeout: float = 10.0,
                  transcript_dir: str | Path | None = None, scope: Scope | None = None,
-                 encoding: str = "utf-8", max_buffer: int = 65536, **_: Any) -> None:
+                 encoding: str = "utf-8", max_buffer: int = 65536, settle: float = 0.0,
+                 closed_outcome: str | None = "rejected", **_: Any) -> None:
         super().__init__(name, f"telnet://{host}:{port}", newline=newline, encoding=encoding, timeout=timeout,
-                         prompts=prompts, max_buffer=max_buffer, transcript_dir=transcript_dir)
+                         prompts=prompts, max_buffer=max_buffer, transcript_dir=transcript_dir, settle=settle)
+        self.closed_outcome = closed_outcome or None
+        self.sessions_ended = 0  # sessions the device ended (a logout, too many failed logins)
+        self._ended_during_wait = False
         self.host = host
         self.tcp_port = port
         # Without a declared scope only the loopback is reachable: a link never probes the LAN
@@ -114,6 +126,7 @@ class TelnetLink(SerialLink):
         except OSError as exc:
             raise LinkError(f"telnet {self.name}: cannot connect to {address}:{self.tcp_port}: {exc}") from exc
         self._heard = False  # the server said something on this connection
+        self._last_rx = time.monotonic()
         self.transcript.note(f"connected to telnet {address}:{self.tcp_port}")
         return self
 
@@ -132,6 +145,14 @@ class TelnetLink(SerialLink):
         self.expecter.clear()  # what the old session said is not an answer in the new one
         self.iac = IacFilter(self._send_raw)
         self.transcript.note("the device ended the session; opening a new one")
+        self.open()
+
+    def new_session(self) -> None:
+        """End this telnet session from our side and open a new one (a device without logout)."""
+        self._drop_socket()
+        self.expecter.clear()
+        self.iac = IacFilter(self._send_raw)
+        self.transcript.note("closing the session and opening a new one")
         self.open()
 
     def close(self) -> None:
@@ -160,8 +181,43 @@ class TelnetLink(SerialLink):
             raise LinkError(f"telnet {self.name}: write failed: {exc}") from exc
 
     def write(self, text: str, *, secret: bool = False) -> None:
+        if self.settle > 0:
+            self._settle()
         self.transcript.sent(text, secret=secret)
-        self._send_raw(text.encode(self.encoding).replace(b"\xff", b"\xff\xff"))
+        data = text.encode(self.encoding).replace(b"\xff", b"\xff\xff")
+        try:
+            self._send_raw(data)
+        except LinkError as exc:
+            if not isinstance(exc.__cause__, (BrokenPipeError, ConnectionResetError)) or not self._heard:
+                raise
+            # The device ended the session before this input reached it. The input is not sent
+            # again: in a new session it would land at another prompt (a password as a user name).
+            self._session_ended("the device had ended the session; input not delivered")
+
+    def _session_ended(self, why: str) -> None:
+        self.sessions_ended += 1
+        self._ended_during_wait = True
+        self.transcript.note(why)
+        self._reconnect()
+
+    def expect_any(self, patterns: dict[str, str | re.Pattern[str]], timeout: float | None = None) -> Match:
+        """As SerialLink's, and the end of the session is the ``closed_outcome`` when it is named."""
+        self._ended_during_wait = False
+        if self.closed_outcome is None or self.closed_outcome not in patterns:
+            return super().expect_any(patterns, timeout)
+        compiled = {k: v if isinstance(v, re.Pattern) else self.compile(v) for k, v in patterns.items()}
+        timeout = self.timeout if timeout is None else timeout
+        deadline = time.monotonic() + timeout
+        while True:
+            match = self.expecter.search(compiled)
+            if match is not None:
+                return match
+            if self._ended_during_wait:
+                self.transcript.note(f"the device ended the session: outcome {self.closed_outcome}")
+                return Match(name=self.closed_outcome, text="[session ended by the device]")
+            if time.monotonic() >= deadline:
+                return super().expect_any(patterns, 0)  # raises ExpectTimeout with the usual detail
+            self._read_some(deadline)
 
     def _read_some(self, deadline: float) -> bool:
         sock = self.sock
@@ -171,20 +227,23 @@ class TelnetLink(SerialLink):
             if not ready:
                 return False
             data = sock.recv(_RECV)
+        except ConnectionResetError:
+            data = b""  # a reset ends the session like a FIN does
         except OSError as exc:
             raise LinkError(f"telnet {self.name}: read failed: {exc}") from exc
         if not data:
             # The server ended the session (a logout, too many failed logins). What is awaited may
             # come from a new session (a login prompt): open one; if it never comes, the expect
             # times out as usual. A server that refuses the new connection is a LinkError.
-            self.transcript.note("connection closed by the device")
             if not self._heard:
                 # Closed before saying anything: the server refuses service; reconnecting would
                 # only spin until the expect's deadline.
+                self.transcript.note("connection closed by the device")
                 raise LinkError(f"telnet {self.name}: the device closed the connection without a word")
-            self._reconnect()
+            self._session_ended("connection closed by the device")
             return True
         self._heard = True
+        self._last_rx = time.monotonic()
         text = self.cleaner.feed(self.iac.feed(data))
         if text:
             self.transcript.received(text)

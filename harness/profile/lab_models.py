@@ -8,7 +8,7 @@ import ipaddress
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.profile.models import Strict, Value
 
@@ -36,17 +36,74 @@ class FetchPolicy(Strict):
         return v
 
 
-class BrokerConfig(Strict):
-    """The lab broker: Mosquitto instances the harness starts for a run (plain, TLS, rogue)."""
+def _mqtt_url(url: str) -> None:
+    if not re.match(r"^mqtts?://[^/\s@:]+(:\d+)?/?$", url):
+        raise ValueError(f"{url!r} is not mqtt://host[:port] or mqtts://host[:port] (no credentials in URLs)")
 
-    start: bool = Field(True, description="Start Mosquitto for the run (false: use `url`).")
+
+class ObserverAccount(Strict):
+    """The harness's account on an existing broker: it subscribes and watches what units publish."""
+
+    user: Value = Field(description="MQTT user name of the observer account.")
+    password: Value = Field(description="Its password (use {secret: NAME}); redacted everywhere.")
+    topics: list[str] = Field(default_factory=lambda: ["#"], min_length=1,
+                              description="Topic filters the observer subscribes to.")
+
+
+class BrokerConfig(Strict):
+    """The lab broker: Mosquitto instances the harness starts for a run (plain, TLS, rogue), or,
+    with ``start: false``, an existing broker the units are fixed to, which the harness observes."""
+
+    start: bool = Field(True, description="Start Mosquitto for the run (false: observe the existing broker at `url`).")
     mosquitto: str = "/usr/sbin/mosquitto"
     host: str = "127.0.0.1"
-    url: str | None = Field(None, description="An existing lab broker when start is false.")
+    url: str | None = Field(None, description="The existing broker (mqtt:// or mqtts://) when start is false.")
     ca: Value | None = Field(None, description="CA that signs the existing broker's certificate.")
+    observer: ObserverAccount | None = Field(None, description="The harness's account on the existing broker "
+                                                               "(required when start is false).")
+    also_observe: list[str] = Field(default_factory=list, description=(
+        "Further listeners of the existing broker the observer logs in to as well, for a broker whose "
+        "listeners do not share messages (mqtt:// or mqtts:// URLs)."))
     ca_dir: Value | None = Field(None, description="Folder of the lab CA (ca.pem, key) the started broker's "
                                                    "certificate comes from; created when missing. Devices must trust it.")
     accounts: dict[str, Value] = Field(default_factory=dict, description="Broker accounts (user: password) devices use.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None:
+            _mqtt_url(v)
+        return v
+
+    @field_validator("also_observe")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for url in v:
+            _mqtt_url(url)
+        return v
+
+    @model_validator(mode="after")
+    def _observe(self) -> BrokerConfig:
+        # An existing broker without an observer account used to disable every broker test in
+        # silence; now it is a configuration error that says what is missing.
+        if not self.start and (self.url is None or self.observer is None):
+            raise ValueError("broker: start: false observes an existing broker and needs `url` and "
+                             "`observer: {user, password}`")
+        return self
+
+    @property
+    def observed(self) -> bool:
+        return not self.start
+
+
+class CaptureConfig(Strict):
+    """Passive capture of each unit's traffic (tcpdump, filtered to the unit's declared address)."""
+
+    enabled: bool = Field(True, description="Capture the unit's packets during the traffic test cases.")
+    interface: str = Field("any", description="Interface tcpdump listens on (lo for units on loopback).")
+    tcpdump: str = Field("tcpdump", description="The tcpdump program (name on PATH or a path).")
+    keep_pcap: bool = Field(False, description="Keep the raw capture in the run directory. Off by default: a "
+                                               "plaintext capture holds the very secrets the report redacts.")
 
 
 class LabInstrument(Strict):
@@ -66,6 +123,7 @@ class LabConfig(Strict):
     networks: list[str] = Field(default_factory=list, description="Networks probes may enter.")
     timeouts: dict[str, float] = Field(default_factory=dict)
     broker: BrokerConfig | None = None
+    capture: CaptureConfig = Field(default_factory=CaptureConfig)
     instruments: dict[str, LabInstrument] = Field(default_factory=dict)
     serve_address: str = Field("127.0.0.1", description="Address of this bench the devices can reach, where the "
                                                           "harness serves update packages.")

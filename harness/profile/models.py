@@ -17,7 +17,7 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 SCHEMA_VERSION = 1
 
@@ -88,6 +88,16 @@ class Unit(Strict):
     accounts: dict[str, Account] = Field(default_factory=dict)
     links: dict[str, dict[str, Value]] = Field(
         default_factory=dict, description="Per-unit link settings that override `links:`, e.g. {console: {url: /dev/ttyUSB0}}.")
+    vars: dict[str, Value] = Field(
+        default_factory=dict, description="Unit variables for procedures, `{{unit.vars.NAME}}` (inline or by reference).")
+
+    @field_validator("vars")
+    @classmethod
+    def _var_names(cls, v: dict[str, Any]) -> dict[str, Any]:
+        bad = [k for k in v if not re.match(r"^[A-Za-z_]\w*$", k)]
+        if bad:
+            raise ValueError(f"variable names are identifiers (letters, digits, _): {bad}")
+        return v
 
     @field_validator("mac")
     @classmethod
@@ -113,9 +123,20 @@ _SERIAL_URL = re.compile(r"^(/dev/\S+|[A-Z]:?COM\d+|COM\d+|(rfc2217|socket|loop|
 
 
 def check_serial_url(v: str) -> str:
-    if not _SERIAL_URL.match(v):
-        raise ValueError(f"{v!r} is not a serial port or pyserial URL (/dev/tty…, rfc2217://host:port, socket://host:port)")
-    return v
+    """A serial port: /dev/…, COMn, a pyserial URL, or any absolute path that is (or links to) a
+    character device — a pty, /dev/serial/by-id/…, a udev symlink elsewhere."""
+    if _SERIAL_URL.match(v):
+        return v
+    if v.startswith("/"):
+        import os
+        import stat
+        try:
+            if stat.S_ISCHR(os.stat(v).st_mode):
+                return v
+        except OSError:
+            pass
+        raise ValueError(f"{v!r} is not a character device (nor a link to one) on this machine")
+    raise ValueError(f"{v!r} is not a serial port or pyserial URL (/dev/tty…, rfc2217://host:port, socket://host:port)")
 
 
 class SerialLink(Strict):
@@ -128,6 +149,12 @@ class SerialLink(Strict):
     prompts: dict[str, str] = Field(
         default_factory=dict, description="Named patterns (regular expressions) steps can refer to by name.")
     max_buffer: int = Field(65536, gt=1024, description="Bytes of unmatched console output kept for matching.")
+    settle: float = Field(0.0, ge=0, le=10, description=(
+        "Seconds of quiet (no byte received) the console needs before each send: some consoles drop "
+        "input typed right after the prompt. Event-driven: the wait ends as soon as the line is quiet."))
+    reopen_timeout: float = Field(10.0, ge=0, le=300, description=(
+        "How long to wait for a port that vanished (a pty or USB-UART re-created by a power cycle) to come "
+        "back; 0: never reopen."))
 
     @field_validator("url")
     @classmethod
@@ -145,12 +172,36 @@ class SerialLink(Strict):
         return v
 
 
+class Credentials(Strict):
+    user: str = Field(description="User name; templates allowed, e.g. '{{user}}'.")
+    password: str = Field(description="Password; a template such as '{{accounts.admin.password}}' (redacted in transcripts).")
+
+
+class HttpAuth(Strict):
+    """How an HTTP step authenticates. Exactly one of the fields."""
+
+    basic: Credentials | None = Field(None, description="HTTP Basic (RFC 7617), sent with the request.")
+    digest: Credentials | None = Field(None, description="HTTP Digest (RFC 7616): challenge and response by the client.")
+    bearer: str | None = Field(None, description="Authorization: Bearer TOKEN; e.g. '{{session.token}}'.")
+
+    @model_validator(mode="after")
+    def _one(self) -> HttpAuth:
+        given = [k for k in ("basic", "digest", "bearer") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(f"auth takes exactly one of basic, digest, bearer (got {given or 'none'})")
+        return self
+
+
 class HttpLink(Strict):
     type: Literal["http"] = "http"
     base_url: Value | None = Field(None, description="e.g. https://{{unit.address}}:443")
-    ca: Value | None = Field(None, description="CA certificate file that signs the device's certificate.")
+    ca: Value | None = Field(None, description=(
+        "CA certificate file that signs the device's certificate (relative: to the lab configuration's folder), "
+        "or `lab` for the lab CA (the lab configuration's fetch.ca, else the broker's ca_dir)."))
     verify: bool = True
     timeout: float = Field(10.0, gt=0)
+    auth: HttpAuth | None = Field(
+        None, description="Authentication of every step on this link unless a step says its own `auth` (or `auth: none`).")
 
 
 class TelnetLink(Strict):
@@ -164,6 +215,10 @@ class TelnetLink(Strict):
     timeout: float = Field(10.0, gt=0)
     prompts: dict[str, str] = Field(default_factory=dict)
     max_buffer: int = Field(65536, gt=1024)
+    settle: float = Field(0.0, ge=0, le=10, description="Seconds of quiet before each send (see serial links).")
+    closed_outcome: str = Field("rejected", description=(
+        "Outcome of an expect_one_of that names it when the device ends the session instead of answering "
+        "(BusyBox telnetd after 3 failed logins); '' keeps waiting across the reconnect."))
 
     _prompts = field_validator("prompts")(SerialLink._prompts.__func__)  # type: ignore[attr-defined]
 
@@ -217,16 +272,32 @@ Link = Annotated[SerialLink | HttpLink | TelnetLink | SshLink | MqttLink | Instr
 
 # Verbs each link type understands in procedure steps.
 LINK_VERBS: dict[str, set[str]] = {
-    "serial": {"send", "write", "expect", "expect_one_of", "send_secret"},
-    "telnet": {"send", "write", "expect", "expect_one_of", "send_secret"},
-    "http": {"get", "post", "put", "delete"},
+    "serial": {"send", "write", "expect", "expect_one_of", "send_secret", "drain", "expect_silence"},
+    "telnet": {"send", "write", "expect", "expect_one_of", "send_secret", "drain", "expect_silence"},
+    "http": {"get", "post", "put", "patch", "delete", "head", "options"},
     "ssh": {"login"},
     "mqtt": {"publish", "expect", "expect_one_of", "subscribe", "connect"},
     "instrument": {"power_off", "power_on", "power_cycle", "hold_button", "set_voltage", "measure_current"},
 }
-CONTROL_VERBS = {"wait_for", "settle", "call", "python"}
+CONTROL_VERBS = {"wait_for", "settle", "call", "python", "bench.run", "set", "forget_session"}
 STEP_OPTIONS = {"timeout", "capture", "outcomes", "expect_status", "body", "json", "form", "note", "payload",
-                "qos", "retain", "match", "user", "password", "headers"}
+                "qos", "retain", "match", "user", "password", "headers", "query", "auth", "files", "body_file",
+                "content_type", "env", "cwd", "quiet"}
+# Options each kind of step accepts (anything else on such a step is a profile error).
+HTTP_OPTIONS = {"timeout", "capture", "outcomes", "expect_status", "body", "json", "form", "note", "headers", "query",
+                "auth", "files", "body_file", "content_type"}
+BENCH_OPTIONS = {"timeout", "capture", "outcomes", "env", "cwd", "note"}
+LINK_OPTIONS: dict[str, set[str]] = {
+    "serial": {"timeout", "note", "quiet"},
+    "telnet": {"timeout", "note", "quiet"},
+    "http": HTTP_OPTIONS,
+    "ssh": {"timeout", "note", "user", "password"},
+    "mqtt": {"timeout", "note", "payload", "qos", "retain", "user", "password"},
+    "instrument": {"timeout", "note"},
+}
+FILTERS = ("base64", "urlencode", "json", "hex", "lower", "upper", "shellquote")
+# A placeholder in a step: {{name}}, {{unit.vars.x}}, {{accounts.admin.password | base64}}.
+TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*((?:\|\s*[A-Za-z_]\w*\s*)*)\}\}")
 
 
 # --- ICS and IXIT ---------------------------------------------------------------------------------
@@ -264,6 +335,10 @@ class AuthMechanism(Strict):
     generation: str | None = Field(None, description="Password Generation Mechanism.")
     brute_force: str | None = Field(None, description="Brute Force Prevention.")
     description: str | None = None
+    account: str | None = Field(None, description="User name this mechanism authenticates (default: the unit's first account).")
+    change: str | None = Field(None, description=(
+        "Procedure that changes this mechanism's password (variables user, password, new_password); default "
+        "change_password. 'none' declares that the user has no way to change it (5.1-4 FAIL)."))
 
 
 class DisclosurePolicy(Strict):
@@ -304,6 +379,36 @@ class Interface(Strict):
     probe: str | None = Field(None, description="UDP probe payload as hex, for declared UDP services.")
     disclosure_paths: list[str] = Field(
         default_factory=list, description="Paths an unauthenticated client may request (5.6-2), e.g. /api/status.")
+    physical: bool | None = Field(
+        None, description="The interface is reachable by touching the device (UART header or pads, "
+        "USB, JTAG): a console without authentication on it FAILs 5.6-4. Default for kind console/"
+        "uart/serial/jtag: true.")
+
+
+class BruteForcePolicy(Strict):
+    """Time budget and lockout behaviour of the dictionary and brute-force tests (5.1-1, 5.1-5)."""
+
+    budget_s: float = Field(1800.0, gt=0, description=(
+        "Wall-clock budget of one dictionary attack on one interface; credentials left untried are reported INCONCLUSIVE."))
+    per_interface: dict[str, float] = Field(default_factory=dict, description=(
+        "Budget in seconds per IXIT 15-Intf interface name (console login: 'console'), overriding budget_s."))
+    independent_counters: list[str] = Field(default_factory=list, description=(
+        "Interfaces whose failed-login counter is their own (not shared with any other interface): attacked "
+        "concurrently with the rest."))
+    reset_on_success: bool = Field(True, description=(
+        "A successful login resets the device's failed-login counter (the harness logs in with the known-good "
+        "password to start from a known counter state and to avoid silent lockouts)."))
+    lockout_poll_s: float = Field(5.0, gt=0, description=(
+        "Interval between known-good login attempts while measuring how long a (silent) lockout lasts."))
+    max_lockout_wait_s: float = Field(600.0, gt=0, description=(
+        "Longest a test waits for a lockout to end before it reports the rest INCONCLUSIVE."))
+    attempt_s: dict[str, float] = Field(default_factory=dict, description=(
+        "Expected seconds per failed login per interface, for the estimate printed before a run "
+        "(defaults: telnet/ssh 2.5, console 1, http 0.3)."))
+    probe_every: int = Field(2, ge=1, le=1000, description=(
+        "Wrong passwords between two known-good logins in a dictionary attack: an accepted known-good login "
+        "proves the refusals before it were judged (and resets the counter); a refused one reveals a silent "
+        "lockout. Keep it below the device's lockout threshold."))
 
 
 class Policies(Strict):
@@ -315,6 +420,7 @@ class Policies(Strict):
     ssh: Literal["ssh-audit-nist-curves-accepted", "ssh-audit-default"] = "ssh-audit-nist-curves-accepted"
     brute_force_attempts: int = Field(
         50, ge=5, le=10000, description="Wrong passwords tried at concurrency 1 before brute force is judged (5.1-5).")
+    brute_force: BruteForcePolicy = Field(default_factory=BruteForcePolicy)
 
 
 class UpdatePackages(Strict):
@@ -327,6 +433,9 @@ class UpdatePackages(Strict):
     signing_key: Value | None = Field(
         None, description="Manufacturer test key, only when the lab may sign (derives the rollback package).")
     format: str | None = Field(None, description="Package format plugin (default: detected).")
+    delivered: Value | None = Field(None, description=(
+        "The package of the firmware the units are delivered with (the update campaign's restore_firmware "
+        "gets it as {{package_url}}/{{package_b64}})."))
 
 
 class DeletionFunction(Strict):

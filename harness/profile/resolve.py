@@ -100,7 +100,28 @@ class Bench:
         # Field by field, not model_dump(): a reference must stay a reference object to resolve.
         settings = {name: getattr(link, name) for name in type(link).model_fields}
         settings.update(self.unit(unit_id).links.get(link_name, {}))
-        return {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
+        resolved = {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
+        if resolved.get("type") == "http" and resolved.get("ca"):
+            resolved["ca"] = self.ca_file(str(resolved["ca"]), where=f"links.{link_name}.ca")
+        return resolved
+
+    def ca_file(self, ca: str, *, where: str) -> str:
+        """``lab`` is the lab CA (the lab configuration's `fetch.ca`, else the broker's `ca_dir`/ca.pem);
+        a relative path is relative to the lab configuration's (or profile's) folder."""
+        if ca == "lab":
+            candidates = [self.lab.fetch.ca]
+            if self.lab.broker is not None and self.lab.broker.ca_dir is not None:
+                folder = Path(str(self.resolve(self.lab.broker.ca_dir, where="broker.ca_dir")))
+                candidates.append(str(folder / "ca.pem"))
+            for value in candidates:
+                if value is not None:
+                    return self.ca_file(str(self.resolve(value, where="fetch.ca")), where=where)
+            raise ConfigError([ConfigIssue(str(self.profile_path), None, where,
+                                           "`ca: lab` but the lab configuration names no lab CA (fetch.ca or broker.ca_dir)")])
+        path = Path(ca)
+        if not path.is_absolute() and not path.exists() and (self.base_dir / path).exists():
+            return str(self.base_dir / path)
+        return ca
 
     def mqtt_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Turn ``broker: lab[:kind]`` into the URL, CA and harness account of the lab broker."""

@@ -306,7 +306,8 @@ class HarnessLibrary:
     def check_user_can_change_password(self) -> CheckResult:
         """5.1-4-2 on the open unit, logged in first: the documented change works; the new password
         logs in and the old one is refused."""
-        return passwords.user_can_change_password(self._running().ctx, self._in_state(UnitState.logged_in))
+        return passwords.user_can_change_password(self._running().ctx, self._in_state(UnitState.logged_in),
+                                                  SESSION.observations)
 
     @keyword
     @_noting_failures

@@ -50,7 +50,7 @@ def tls_context(certs: LabCertificates, policy: str = "default") -> ssl.SSLConte
 class TlsHttpServer(http.server.ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], ctx: ssl.SSLContext,
+    def __init__(self, address: tuple[str, int], ctx: ssl.SSLContext | None,
                  handler: type[http.server.BaseHTTPRequestHandler],
                  wait_ready: Callable[[float], bool] = lambda timeout: True) -> None:
         super().__init__(address, handler)
@@ -64,6 +64,9 @@ class TlsHttpServer(http.server.ThreadingHTTPServer):
         if not self.wait_ready(CONNECTION_TIMEOUT):
             return  # the caller closes the socket
         request.settimeout(CONNECTION_TIMEOUT)
+        if self.ctx is None:  # plain HTTP (a device's port 80): the same worker threads, no TLS
+            self.RequestHandlerClass(request, client_address, self)
+            return
         try:
             tls = self.ctx.wrap_socket(request, server_side=True)
         except (ssl.SSLError, OSError):

@@ -32,13 +32,14 @@ def verdicts(*failing: str, **other: str) -> dict[tuple[str, str], str]:
     return out
 
 
+# 5.3-2-2 ("installs updates securely") FAILs when an unsigned, tampered, foreign-signed or
+# re-labelled package installs (docs/updates.md); it was PASS (legacy, accepts_unsigned) or
+# INCONCLUSIVE (accepts_tampered: the valid round ran on the tampered version) before that decision.
 SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str], str]]] = {
     "compliant": ("compliant", [], verdicts()),
-    "legacy": ("legacy", [], verdicts(*AUTHENTICITY, "5.9-1-2")),
-    "accepts_unsigned": ("compliant", ["accepts_unsigned"], verdicts(*AUTHENTICITY)),
-    # The re-labelled (newer) package installs too, so the valid one is then an older version.
-    "accepts_tampered": ("compliant", ["accepts_tampered"], verdicts(*AUTHENTICITY, "5.7-1-2",
-                                                                     **{"5.3-2-2": "INCONCLUSIVE"})),
+    "legacy": ("legacy", [], verdicts(*AUTHENTICITY, "5.3-2-2", "5.9-1-2")),
+    "accepts_unsigned": ("compliant", ["accepts_unsigned"], verdicts(*AUTHENTICITY, "5.3-2-2")),
+    "accepts_tampered": ("compliant", ["accepts_tampered"], verdicts(*AUTHENTICITY, "5.3-2-2", "5.7-1-2")),
     "accepts_rollback": ("compliant", ["accepts_rollback"], verdicts("5.3-10-1")),
     "loses_config_on_power_loss": ("compliant", ["loses_config_on_power_loss"], verdicts("5.9-1-2")),
     "no_reconnect_after_outage": ("compliant", ["no_reconnect_after_outage"], verdicts("5.9-2-2")),
@@ -68,3 +69,11 @@ def test_update_matrix(scenario: str, tmp_path: Path) -> None:
     if scenario == "compliant":  # the supply's *IDN? identity is evidence of the power test
         names = [e["name"] for e in got[("5.9-1-2", "U1")]["evidence"]]
         assert "instrument supply" in names, names
+        # The versions read around the campaign, and that the hub (no restore_firmware) was left
+        # on the valid package's version, are said in the evidence.
+        campaign = next(e for e in got[("5.3-2-2", "U1")]["evidence"] if e["name"] == "update campaign")
+        row = campaign["data"][0]
+        assert row["firmware at start"] == "1.4.2" and row["firmware at end"] == "1.5.0", row
+        assert row["left on the delivered firmware"] is False and "restore_firmware" in row["restore"], row
+        names = [e["name"] for e in got[("5.13-1-2", "U1")]["evidence"]]
+        assert "values written into settings" in names, names  # judged by effect, not liveness alone

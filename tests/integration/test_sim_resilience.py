@@ -177,3 +177,37 @@ def test_defects_are_listed_with_summaries() -> None:
     for name in ("accepts_unsigned", "accepts_tampered", "accepts_rollback", "loses_config_on_power_loss",
                  "no_reconnect_after_outage", "crashes_on_malformed", "generic_model_name"):
         assert re.search(rf"^{name} +\S", out, re.M), name
+
+
+# -- 5.13-1-2 judged by effect, through the harness ---------------------------------------------------
+ROOT = Path(__file__).resolve().parents[2]
+RESILIENCE_SUITE = str(ROOT / "test_suites" / "pytest" / "test_5_9_resilience.py")
+
+
+def run_input_validation(persona: str, defects: list[str], tmp: Path) -> dict:
+    """The harness's 5.13-1-2 against one simulated unit: its verdict record."""
+    from harness.results import latest_by_case
+    from harness.simctl import SimulatorProcess
+
+    with SimulatorProcess(persona, tmp / "sim", defects={d: None for d in defects}, time_scale=0.0, units=1) as sim:
+        cmd = [sys.executable, "-m", "pytest", RESILIENCE_SUITE, "-q", "-p", "no:cacheprovider", "--rootdir",
+               str(ROOT), "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab",
+               str(sim.lab_path), "--run-dir", str(tmp / "run"), "--unit", "U1", "-k", "5_13_1_2"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+        return latest_by_case(tmp / "run")[("5.13-1-2", "U1")]
+
+
+@pytest.mark.parametrize("defect", [None, "setting_injection"])
+def test_plug_setting_injection_judged_by_effect(tmp_path: Path, defect: str | None) -> None:
+    """The plug stays alive either way: only the read-back shows that `$(id)` ran as root."""
+    record = run_input_validation("plug", [defect] if defect else [], tmp_path)
+    names = [e["name"] for e in record["evidence"]]
+    assert "values written into settings" in names, names
+    if defect is None:
+        assert record["verdict"] == "PASS", record["reason"]
+        return
+    assert record["verdict"] == "FAIL", record["reason"]
+    assert "NtpServer1" in record["reason"] and "uid=0(root)" in record["reason"]
+    finding = next(e for e in record["evidence"] if e["name"] == "command injection")
+    assert finding["data"]["setting"] == "NtpServer1"

@@ -223,3 +223,32 @@ def test_power_cut_during_an_install_keeps_the_old_firmware(tmp_path: Path, pack
         assert "firmware 1.4.2 (serial" in seen
         assert con.login(sim.label("U1")).endswith(PROMPT)
         assert console_version(con) == "1.4.2"
+
+
+# -- the harness's campaign over HTTPS ----------------------------------------------------------------
+def test_campaign_serves_packages_over_https_with_the_lab_ca(tmp_path: Path) -> None:
+    """A unit told to fetch `https://…` gets every package from the harness's HTTPS package server
+    (certificate from the lab CA the unit trusts); the transport is in 5.3-7-1's evidence."""
+    import subprocess
+    import sys
+
+    from harness.results import latest_by_case
+    from harness.simctl import SimulatorProcess
+
+    profile = tmp_path / "sim-compliant-https.yaml"
+    text = (ROOT / "device_profiles" / "sim-compliant.yaml").read_text()
+    assert "update {{package_url}}" in text
+    profile.write_text(text.replace("update {{package_url}}", "update {{package_url_https}}"))
+    suite = str(ROOT / "test_suites" / "pytest" / "test_5_3_updates.py")
+    with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0, units=1) as sim:
+        cmd = [sys.executable, "-m", "pytest", suite, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+               "--profile", str(profile), "--lab", str(sim.lab_path), "--run-dir", str(tmp_path / "run"),
+               "--unit", "U1", "-k", "5_3_7_1 or 5_3_2_2"]
+        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    got = latest_by_case(tmp_path / "run")
+    assert got[("5.3-2-2", "U1")]["verdict"] == "PASS"
+    crypto = got[("5.3-7-1", "U1")]
+    assert crypto["verdict"] == "PASS", crypto["reason"]
+    row = next(e for e in crypto["evidence"] if e["name"] == "update cryptography")["data"][0]
+    assert row["transports"] == ["https"]

@@ -392,3 +392,95 @@ def test_password_change_scrubs_passwords_echoed_in_details() -> None:
     assert r.verdict == Verdict.FAIL
     assert_no_secret(r, [OLD, NEW])
     assert pw.WITHHELD in dumped(r)
+
+
+# --- 5.1-4-2: every account, restored afterwards ----------------------------------------------------
+
+class _Tc:
+    def __init__(self) -> None:
+        self.evidence: list = []
+
+    def add(self, *evidence) -> None:  # type: ignore[no-untyped-def]
+        self.evidence.extend(evidence)
+
+    def measure(self, *_a) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
+class _Observations:
+    def __init__(self, found: list[dict]) -> None:
+        self.found = found
+
+    def read(self) -> dict:
+        return {"U1": {"public_default_credentials_accepted": self.found}}
+
+
+def _camera(**kw):  # type: ignore[no-untyped-def]
+    from test_attacks_fake_device import FakeAccount, FakeLockoutDevice
+    dev = FakeLockoutDevice(deny=None, accounts={"admin": FakeAccount("Label-Pw-9x"),
+                                                 "support": FakeAccount("lumaSupport#19", changeable=False)}, **kw)
+    dev.unit.accounts = {"admin": None}
+    dev.state.session, dev.state.user = "logged_in", "admin"
+    return dev
+
+
+def test_password_change_every_account_and_restored() -> None:
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera()
+    dev.accounts.pop("support")
+    r = user_can_change_password(_Tc(), dev, _Observations([]))
+    assert r.verdict == Verdict.PASS, r.reason
+    assert dev.accounts["admin"].password == "Label-Pw-9x"  # changed back
+    assert dev.state.password is None and dev.state.user == "admin"  # the label password is current again
+
+
+def test_unchangeable_service_account_found_by_5_1_1_fails_named() -> None:
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera()
+    tc = _Tc()
+    found = [{"interface": "telnet", "user": "support", "password": "lumaSupport#19"}]
+    r = user_can_change_password(tc, dev, _Observations(found))
+    assert r.verdict == Verdict.FAIL and "'support'" in r.reason and "admin" not in r.reason.split("'support'")[0]
+    assert "Read-only" in r.reason
+    table = next(e for e in tc.evidence if e.name == "accounts changed")
+    assert [row["account"] for row in table.data] == ["admin", "support"]
+    assert dev.accounts["admin"].password == "Label-Pw-9x" and dev.state.user == "admin"
+
+
+def test_mechanism_declared_unchangeable_fails() -> None:
+    from types import SimpleNamespace
+
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera()
+    dev.accounts.pop("support")
+    dev.profile.ixit.auth_mech = [SimpleNamespace(id="factory-svc", factor="password", interface=None,
+                                                  account="svc", change="none")]
+    dev.label["svc"] = "x"
+    r = user_can_change_password(_Tc(), dev, _Observations([]))
+    assert r.verdict == Verdict.FAIL and "'svc'" in r.reason and "no way for the user" in r.reason
+
+
+def test_change_on_the_mechanisms_interface_too() -> None:
+    """A mechanism on SSH whose old password still works there after the console change: FAIL."""
+    from types import SimpleNamespace
+
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera()
+    dev.accounts.pop("support")
+    dev.profile.ixit.interfaces = [SimpleNamespace(name="ssh", login="login_ssh", status="enabled")]
+    dev.profile.ixit.auth_mech = [SimpleNamespace(id="ssh-login", factor="password", interface="ssh",
+                                                  account=None, change=None)]
+    dev.extra_ok = {("admin", "Label-Pw-9x")}  # a second password store the change forgets
+    r = user_can_change_password(_Tc(), dev, _Observations([]))
+    assert r.verdict == Verdict.FAIL and "old password still logs in" in r.reason
+
+
+def test_change_ignored_fails_and_leaves_the_delivered_password() -> None:
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera(ignore_change=True)
+    dev.accounts.pop("support")
+    tc = _Tc()
+    r = user_can_change_password(tc, dev, _Observations([]))
+    assert r.verdict == Verdict.FAIL
+    restore = next(e for e in tc.evidence if e.name == "restore admin")
+    assert "did not take" in restore.data["left with"]

@@ -59,3 +59,25 @@ def test_client_that_hangs_up_is_an_incomplete_fetch() -> None:
         record = srv.wait_for_request(url, timeout=5)
         assert record is not None and not record.complete and record.bytes_sent < 8 << 20
         assert srv.wait_for_fetch(url, timeout=0.05) is None
+
+
+def test_https_with_a_lab_ca_certificate(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Devices that refuse http:// update URLs fetch from the same server over TLS; a client that
+    does not trust the lab CA fetches nothing and the failed handshake is recorded."""
+    import ssl
+
+    from harness.firmware.serve import https_context
+    from harness.lab.ca import LabCA
+
+    ca = LabCA.create(tmp_path / "ca", key_type="ec")
+    with PackageServer(tls=https_context(ca, "127.0.0.1", tmp_path / "srv")) as srv:
+        url = srv.offer(b"package bytes", "fw.pkg")
+        assert url.startswith(f"https://127.0.0.1:{srv.port}/fw/")
+        trusting = ssl.create_default_context(cafile=str(ca.ca_path))
+        with urllib.request.urlopen(url, timeout=5, context=trusting) as resp:
+            assert resp.read() == b"package bytes"
+        assert srv.wait_for_fetch(url, timeout=5) is not None
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(url, timeout=5, context=ssl.create_default_context())
+        failed = srv.wait_for_tls_failure(5)
+        assert failed is not None and not failed.complete

@@ -13,6 +13,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(r"""@pytest\.mark\.conformance\(\s*["']([^"']+)["']""")
 
 AUTOMATED = {
+    "5.1-3-2": "test_suites/pytest/test_5_1_3_authentication_channel.py",
     "4-1-1": "test_suites/pytest/test_4_reporting.py",
     "5.1-1-2": "test_suites/pytest/test_5_1_passwords.py",
     "5.1-2-1": "test_suites/pytest/test_5_1_passwords.py",

@@ -97,9 +97,11 @@ def test_coverage_needs_suite_and_kind(data: Path) -> None:
 
 def test_coverage_of_another_assessment_spec_is_ignored(data: Path) -> None:
     text = (data / "coverage.yaml").read_text(encoding="utf-8")
+    before = len(load("v2.1.1").automated)
     other = "\n---\nassessment: ts103701-v9\nautomated:\n  \"5.0-1-1\": {suite: x.py, kind: conceptual}\n"
     (data / "coverage.yaml").write_text(text + other, encoding="utf-8")
-    assert len(load("v2.1.1").automated) == 27
+    load.cache_clear() if hasattr(load, "cache_clear") else None
+    assert len(load("v2.1.1").automated) == before
 
 
 def test_a_second_edition_sits_beside_the_first(data: Path) -> None:

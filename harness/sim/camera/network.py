@@ -1,0 +1,90 @@
+"""A camera's network presence: its own loopback address (127.91.<block>.<n>) and its services,
+https 7443, ssh 7022, telnet 7023. The hub's claim socket keeps the address while the supply is
+off (harness.sim.network.claim); services close at power-off and listen again at power-on, which
+is what harness.sim.supply.UnitSupply expects (suspend/resume)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import sys
+from pathlib import Path
+
+from harness.sim.camera.cloud import CloudClient
+from harness.sim.camera.model import PORTS
+from harness.sim.camera.sshd import CameraSshServer
+from harness.sim.camera.telnetd import CameraTelnetServer
+from harness.sim.camera.unit import CameraUnit
+from harness.sim.camera.web import CameraWebServer
+from harness.sim.certs import LabCertificates, SimCA
+from harness.sim.network import claim
+
+
+class CameraNetwork:
+    def __init__(self, unit: CameraUnit, cloud: CloudClient, ca: SimCA, key_dir: Path,
+                 loop: asyncio.AbstractEventLoop) -> None:
+        self.unit = unit
+        self.cloud = cloud
+        self.ca = ca
+        self.loop = loop
+        self.ssh = CameraSshServer(unit, cloud, key_dir / f"{unit.identity.uid}.ssh_host_key")
+        self.telnet = CameraTelnetServer(unit, cloud)
+        self.web: CameraWebServer | None = None
+        self.address: str | None = None
+        self.listening = False
+        self._claim: socket.socket | None = None
+        self._certs: LabCertificates | None = None
+
+    @property
+    def services(self) -> dict[str, int]:
+        return dict(PORTS)
+
+    async def bind(self, address: str) -> None:
+        try:
+            self._claim = claim(address)
+            await self._listen(address)
+        except OSError:
+            await self.close()
+            raise
+        self.address = address
+
+    async def _listen(self, address: str) -> None:
+        if self._certs is None:
+            self._certs = self.ca.issue([address])
+        self.web = CameraWebServer(self.unit, self.cloud, address, PORTS["https"], self._certs, self.loop)
+        await self.ssh.start(address, PORTS["ssh"])
+        await self.telnet.start(address, PORTS["telnet"])
+        self.listening = True
+
+    def serve(self) -> None:
+        assert self.web is not None
+        self.web.start()
+
+    async def suspend(self) -> None:
+        await self._stop_services()
+
+    async def resume(self) -> None:
+        if self.address is None or self.listening:
+            return
+        try:
+            await self._listen(self.address)
+            self.serve()
+        except OSError as exc:
+            await self._stop_services()
+            print(f"harness sim: {self.unit.identity.uid}: services could not listen again on {self.address}: {exc}",
+                  file=sys.stderr, flush=True)
+
+    async def _stop_services(self) -> None:
+        self.listening = False
+        if self.web is not None:
+            web, self.web = self.web, None
+            await asyncio.to_thread(web.close)
+        await self.ssh.close()
+        await self.telnet.close()
+
+    async def close(self) -> None:
+        await self._stop_services()
+        if self._claim is not None:
+            self._claim.close()
+            self._claim = None
+        self.address = None

@@ -1,0 +1,159 @@
+"""A telnet server that ends the session after a failed login (a FIN or a reset, with or without
+"Login incorrect") is the device refusing; the link is back on a new session for the proof of life."""
+
+from __future__ import annotations
+
+import socket
+import struct
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from harness.links.serial import ExpectTimeout
+from harness.links.telnet import TelnetLink
+from harness.scope import Scope
+
+PROMPTS = {"login": r"login: $", "password": r"Password: $", "shell": r"# $"}
+GOOD = "s3cret-telnet"
+
+
+class ResettingServer:
+    """login/password; a wrong password ends the connection at once: by RST (``reset``) or by FIN,
+    saying "Login incorrect" first only when ``say`` is true."""
+
+    def __init__(self, *, reset: bool, say: bool) -> None:
+        self.reset, self.say = reset, say
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sessions = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.sessions += 1
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _line(conn: socket.socket) -> str | None:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(1)
+            if not chunk:
+                return None
+            data += chunk
+        return data.decode().strip()
+
+    def _session(self, conn: socket.socket) -> None:
+        conn.settimeout(10)
+        try:
+            conn.sendall(b"camera login: ")
+            if self._line(conn) is None:
+                return
+            conn.sendall(b"Password: ")
+            password = self._line(conn)
+            if password == GOOD:
+                conn.sendall(b"\r\n# ")
+                self._line(conn)
+                return
+            if self.say:
+                conn.sendall(b"\r\nLogin incorrect\r\n")
+            if self.reset:
+                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+def _server(reset: bool, say: bool) -> Iterator[ResettingServer]:
+    srv = ResettingServer(reset=reset, say=say)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(params=[(True, False), (False, False), (True, True)], ids=["rst-silent", "fin-silent", "rst-said"])
+def server(request) -> Iterator[ResettingServer]:  # type: ignore[no-untyped-def]
+    yield from _server(*request.param)
+
+
+def _link(server: ResettingServer, tmp_path, **kw) -> TelnetLink:  # type: ignore[no-untyped-def]
+    return TelnetLink("telnet", host="127.0.0.1", port=server.port, prompts=PROMPTS, timeout=5,
+                      transcript_dir=tmp_path, scope=Scope(["127.0.0.0/8"]), **kw)
+
+
+def _login(link: TelnetLink, password: str) -> str:
+    link.expect("login")
+    link.send("root")
+    link.expect("password")
+    link.send(password, secret=True)
+    return link.expect_any({"ok": "shell", "rejected": "Login incorrect"}).name
+
+
+def test_session_ended_after_a_failed_login_is_a_refusal_then_alive(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    with _link(server, tmp_path) as link:
+        assert _login(link, "wrong") == "rejected"
+        # Proof of life on the new session the link opened: the login prompt again.
+        assert link.expect("login", timeout=5).text == "login: "
+        assert server.sessions == 2
+        link.send("root")
+        link.expect("password")
+        link.send(GOOD, secret=True)
+        assert link.expect_any({"ok": "shell", "rejected": "Login incorrect"}).name == "ok"
+    if not server.say:
+        assert link.sessions_ended == 1
+
+
+def test_closed_outcome_off_keeps_waiting_across_the_reconnect(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for srv in _server(reset=True, say=False):
+        with _link(srv, tmp_path, closed_outcome="") as link:
+            with pytest.raises(ExpectTimeout):
+                _login_with_timeout(link)
+
+
+def _login_with_timeout(link: TelnetLink) -> str:
+    link.expect("login")
+    link.send("root")
+    link.expect("password")
+    link.send("wrong", secret=True)
+    return link.expect_any({"ok": "shell", "rejected": "Login incorrect"}, timeout=0.8).name
+
+
+def test_an_expect_without_a_refusal_outcome_is_not_turned_into_one(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for srv in _server(reset=True, say=False):
+        with _link(srv, tmp_path) as link:
+            link.expect("login")
+            link.send("root")
+            link.expect("password")
+            link.send("wrong", secret=True)
+            # Waiting for the shell only: the session ends, a new one shows its login prompt.
+            with pytest.raises(ExpectTimeout):
+                link.expect("shell", timeout=0.8)
+            assert link.sessions_ended == 1
+
+
+def test_input_into_an_ended_session_is_not_resent(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    for srv in _server(reset=True, say=False):
+        with _link(srv, tmp_path) as link:
+            assert _login(link, "wrong") == "rejected"
+            link.expect("login")
+            link._drop_socket()  # what a dead peer looks like to a write: reconnect, do not resend
+            link._sock = socket.create_connection(("127.0.0.1", srv.port))
+            link._sock.shutdown(socket.SHUT_RDWR)
+            link.send("root")
+            assert link.sessions_ended >= 1
+            assert link.expect("login", timeout=5).text == "login: "
