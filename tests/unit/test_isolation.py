@@ -52,3 +52,23 @@ def test_a_fail_stands_beside_unjudged_cases(tmp_path: Path) -> None:
 def test_a_run_that_judged_nothing_is_not_clean(tmp_path: Path) -> None:
     ResultsLog(tmp_path).write_session(run_id="x", runner="pytest")
     assert exit_code(build_report_model(tmp_path)) == EXIT_INCONCLUSIVE
+
+
+def test_the_docs_table_names_what_each_case_may_leave() -> None:
+    """docs/suites.md's isolation table and harness.isolation.LEAVES say the same."""
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    text = (root / "docs" / "suites.md").read_text(encoding="utf-8")
+    table = text[text.index("## Test isolation"):]
+    documented: dict[str, frozenset[str]] = {}
+    for line in table.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) != 5 or not re.match(r"\d", cells[0]):
+            continue
+        left = frozenset() if cells[3] == "—" else frozenset(x.strip() for x in cells[3].split(","))
+        for tc in cells[0].split(","):
+            documented[tc.strip()] = left
+    for tc, left in documented.items():
+        assert leaves(tc) == left, tc
+    assert set(LEAVES) <= set(documented)
