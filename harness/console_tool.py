@@ -515,8 +515,9 @@ def cmd_console(args: argparse.Namespace) -> int:
             return 2
         obs = observe(link, listen=args.listen, enter=not args.no_enter, sends=args.send, login=_login(args))
     except Exception as exc:  # noqa: BLE001 — a command line tool reports, it does not trace back
+        from harness.profile import ConfigError
         from harness.verdict import LabFault
-        if not isinstance(exc, (LabFault, OSError, ValueError)):
+        if not isinstance(exc, (LabFault, ConfigError, OSError, ValueError)):
             raise
         print(f"harness: {exc}", file=sys.stderr)
         return 2

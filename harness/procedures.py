@@ -266,7 +266,8 @@ class ProcedureRunner:
         if "accounts" not in out:
             accounts = device.unit.accounts
             out["accounts"] = LazyMap(lambda: list(accounts), lambda user: {
-                "user": user, "password": device.bench.password(device.unit_id, user) or ""})
+                "user": user, "password": device.bench.password(device.unit_id, user) or "",
+                "label_password": device.bench.password(device.unit_id, user) or ""})
         out.setdefault("session", self.session)
         if "lab" not in out:
             out["lab"] = LazyMap(lambda: ["broker"], lambda _: self._lab_broker())
@@ -505,7 +506,7 @@ class ProcedureRunner:
             captured["outcome"], captured["groups"] = outcome, groups
             if outcome == "ok":
                 for var, spec in (step.get("capture") or {}).items():
-                    value = self._http_capture(link, resp, spec)
+                    value = self._http_capture(link, resp, spec, values)
                     captured.setdefault("values", {})[var] = value
                     if value is not None and (is_secret_name(var) or var.startswith("session.")) and str(value):
                         redactor.add(str(value), var)
@@ -530,11 +531,14 @@ class ProcedureRunner:
         return "ok"
 
     @staticmethod
-    def _http_capture(link: Any, resp: Any, spec: Any) -> Any:
+    def _http_capture(link: Any, resp: Any, spec: Any, values: Mapping[str, Any]) -> Any:
         """``REGEX`` (on the body; group 1 or the whole match) or one of ``{header: NAME[, regex]}``,
-        ``{cookie: NAME}``, ``{json: dotted.path}``, ``{body: REGEX}``."""
+        ``{cookie: NAME}``, ``{json: dotted.path}``, ``{body: REGEX}``. Names and paths are templates
+        (``{json: 'settings.{{name}}'}``); in a regular expression a placeholder matches literally."""
         if isinstance(spec, str):
             spec = {"body": spec}
+        spec = {k: (_regex_render(str(v), values) if k in ("regex", "body") else render(str(v), values)[0])
+                for k, v in spec.items()}
         if "header" in spec:
             lowered = {k.lower(): v for k, v in resp.headers.items()}
             text = lowered.get(str(spec["header"]).lower())

@@ -58,7 +58,7 @@ def recover(device: Device) -> str | None:
 
 def _read_config(device: Device) -> dict[str, str] | None:
     try:
-        device.ensure("logged_in")
+        _login_if_console(device)
         res = device.run("read_user_data")
     except LabFault:
         device.state.session = "unknown"
@@ -77,7 +77,7 @@ def power_loss(device: Device) -> CheckResult:
                                         "is needed to cut the power)")
     if device.has("connect_broker") and "broker" in device.bench.services:
         device.ensure("broker_connected")  # "in operation": connected, so reconnection is judged too
-    device.ensure("logged_in")
+    _login_if_console(device)
     planted = {"ssid": f"harness-{secrets.token_hex(4)}", "psk": secrets.token_urlsafe(12)}
     REDACTOR.add(planted["psk"], "planted Wi-Fi key")
     if not device.run("set_user_data", **planted).ok:
@@ -108,6 +108,10 @@ def broker_outage(device: Device) -> CheckResult:
     if getattr(broker, "fixed", False):  # a broker fixed in the firmware is observed, never stopped
         return CheckResult.inconclusive(broker.no_outage_reason)
     device.ensure("broker_connected")
+    # The local function must answer before the outage, or its silence during it says nothing.
+    if not (_alive(device) and read_ok(device)):
+        return CheckResult.inconclusive("the unit's local function (attention, read_version) did not answer before "
+                                        "the broker was stopped: nothing was staged")
     capture = device.bench.services.get("capture")
     broker.stop_instance(kind)
     try:
@@ -123,7 +127,7 @@ def broker_outage(device: Device) -> CheckResult:
 
 def read_ok(device: Device) -> bool | None:
     try:
-        device.ensure("logged_in")
+        _login_if_console(device)
         return device.run("read_version").ok
     except LabFault:
         return None
@@ -282,6 +286,8 @@ def _inject(device: Device, setting: Setting, rng: random.Random, obs: InputVali
         delivered, res, why = _deliver(device, "set_setting", name=setting.name, value=value)
         accepted = None if res is None else (True if res.ok else False if res.outcome in ("rejected", "refused")
                                              else None)
+        if res is not None and accepted is None:  # e.g. http_401: the setting was not reached
+            why = f"set_setting → {res.outcome}" + (f" ({res.detail})" if res.detail else "")
         stored, read = _read_setting(device, setting.name) if delivered else (None, None)
         places = {**_texts(res, "set_setting"), **_texts(read, "read_setting"),
                   **{f"what {name} received": text for name, text in _received_since(device, marks).items()}}
@@ -325,7 +331,8 @@ def malformed_input(device: Device) -> CheckResult:
                                      settings=[s.name for s in settings])
     try:
         _login_if_console(device)
-        obs.alive_at_start = _alive(device)
+        # Asked twice before giving up: one slow answer on a loaded bench is not a dead unit.
+        obs.alive_at_start = _alive(device) or _alive(device)
     except LabFault as exc:
         device.state.session = "unknown"
         obs.alive_at_start, obs.start_note = False, str(exc)

@@ -52,19 +52,37 @@ def scan_unit(device: Device) -> PortFacts:
             udp[port] = probe_udp(address, port, payload, scope=device.scope).state
     device.note(f"scan of {address}: open tcp {tcp.open}, udp {udp}, {tcp.duration_s:.1f} s")
     return PortFacts(address, tcp.open, tcp.complete, tcp.filtered, udp, round(tcp.duration_s, 2),
-                     alive_after=alive_now(device))
+                     alive_after=alive_now(device, tcp.open))
 
 
-def alive_now(device: Device) -> bool | None:
+def alive_now(device: Device, open_ports: list[int] | None = None) -> bool | None:
     """Proof of life at the application level (open ports alone are not: the kernel answers for
-    a frozen process). None when the profile declares no way to ask."""
-    if not (device.has("alive_network") or device.has("attention")):
+    a frozen process): the profile's ``alive_network`` or ``attention``; without either, any
+    declared enabled service among ``open_ports`` that answers (a banner, or an HTTP status)."""
+    if device.has("alive_network") or device.has("attention"):
+        try:
+            return device.prove_alive_network()
+        except LabFault as exc:
+            device.note(f"the unit did not answer its liveness probe: {exc}")
+            return False
+    address = _address(device)
+    candidates = [i for i in device.profile.ixit.interfaces if i.status == "enabled" and i.port
+                  and i.port.startswith("tcp/") and int(i.port[4:]) in (open_ports or [])]
+    if address is None or not candidates:
         return None
-    try:
-        return device.prove_alive_network()
-    except LabFault as exc:
-        device.note(f"the unit did not answer its liveness probe: {exc}")
-        return False
+    from harness.net.banner import grab_banner
+
+    for iface in candidates:
+        web = (iface.kind or "").lower() in ("http", "https")
+        try:
+            answer = grab_banner(address, int(iface.port[4:]), scope=device.scope, timeout=3.0,
+                                 send=b"HEAD / HTTP/1.0\r\n\r\n" if web else None)
+        except LabFault:
+            continue
+        if answer.text.strip():
+            device.note(f"proof of life: {iface.name} answered {answer.text.strip()[:60]!r}")
+            return True
+    return False
 
 
 def unused_interfaces_off(device: Device, observations: Observations) -> CheckResult:
@@ -206,7 +224,7 @@ def debug_interfaces_off(device: Device, observations: Observations) -> CheckRes
         except LabFault as exc:
             probes.append(DebugProbe(port, "", "", error=str(exc), declared=name))
     result = judge_debug_interfaces(probes, open_ports=open_ports, declared_enabled=enabled, consoles=consoles)
-    if result.verdict == Verdict.PASS and open_ports and alive_now(device) is not True:
+    if result.verdict == Verdict.PASS and open_ports and alive_now(device, open_ports) is not True:
         return CheckResult.inconclusive("the unit was not shown alive after the probes: the ports found open "
                                         f"({', '.join(map(str, open_ports))}) are not evidence", *result.evidence)
     return result

@@ -122,13 +122,18 @@ class WireWatch:
             self.active = False
             self.stats = capture.stop()
             try:
-                self.facts = read_capture(capture.path, str(address))
+                self.facts = read_capture(capture.path, str(address), telnet_ports=_telnet_ports(self.device))
             except Exception as exc:  # an unreadable capture is a lab fault, reported, never a PASS
                 self.view.unavailable = f"the capture could not be read: {type(exc).__name__}: {exc}"
             else:
                 self.view = to_view(self.facts, complete=bool(self.stats.get("complete")))
             if not cfg.keep_pcap:
                 capture.discard()
+
+
+def _telnet_ports(device: Device) -> list[int]:
+    return [int(i.port.split("/")[1]) for i in device.profile.ixit.interfaces
+            if (i.kind or "").lower() == "telnet" and i.port and i.port.startswith("tcp/")]
 
 
 def to_view(facts: WireFacts, *, complete: bool) -> WireView:
@@ -186,16 +191,32 @@ def _wait_publish(device: Device, transport: str, since: float) -> bool:
 
 
 def _fresh_login(device: Device, steps: list[dict[str, Any]]) -> None:
-    """Log out and in again under capture, so the way the harness authenticates to the unit (a
-    telnet login, HTTP Basic, a password in a query string) is on the wire."""
+    """Log in again under capture, on the console and once on every enabled network interface
+    of IXIT 15-Intf that declares a login, so the way users authenticate to the unit (a telnet
+    login, HTTP Basic, a password in a query string or form, SSH) is on the wire."""
+    from harness.cases.bruteforce import network_logins
+
     try:
         if device.has("logout") and device.state.session == "logged_in":
             device.logout()
         device.ensure("logged_in")
-        steps.append({"offered": "a fresh login under capture", "device": "logged in", "published": "-"})
+        steps.append({"offered": "a fresh console login under capture", "device": "logged in", "published": "-"})
     except LabFault as exc:
         device.note(f"fresh login under capture failed: {exc}")
-        steps.append({"offered": "a fresh login under capture", "device": f"failed: {exc}", "published": "-"})
+        steps.append({"offered": "a fresh console login under capture", "device": f"failed: {exc}", "published": "-"})
+    user = device.state.user or device.default_user()
+    password = device.state.password if device.state.password is not None else device.label_password(user)
+    if password is None:
+        return
+    for name, procedure in network_logins(device):
+        if not device.has(procedure):
+            continue
+        try:
+            attempt = device.try_login(user, password, procedure=procedure)
+            said = attempt.outcome
+        except LabFault as exc:
+            said = f"failed: {exc}"
+        steps.append({"offered": f"a login on {name} ({procedure}) under capture", "device": said, "published": "-"})
 
 
 def _plant(device: Device) -> list[Planted]:

@@ -60,10 +60,17 @@ def _read_file(device: Device, value: Any, what: str) -> bytes:
         raise UpdateSetupError(f"updates.{what}: cannot read {path}: {exc.strerror}") from None
 
 
+def _session(device: Device) -> None:
+    """A console session where the profile has a console login; a web-only device needs none (its
+    procedures carry their own authentication)."""
+    if device.has("login"):
+        device.ensure("logged_in")
+
+
 def read_version(device: Device) -> str | None:
     """The firmware version on the live unit, or None when it did not answer."""
     try:
-        device.ensure("logged_in")
+        _session(device)
         result = device.run("read_version")
     except LabFault:
         device.state.session = "unknown"
@@ -76,7 +83,7 @@ def _offer(device: Device, servers: _Servers, kind: str, data: bytes, offered: s
     before = read_version(device)
     urls = servers.offer(data, f"{kind}.pkg")
     try:
-        device.ensure("logged_in")
+        _session(device)
         res = device.run("apply_update", **urls, package_b64=base64.b64encode(data).decode())
         outcome, said = _OUTCOMES.get(res.outcome, "error"), res.detail or res.outcome
     except LabFault as exc:
@@ -118,7 +125,7 @@ class _Restorer:
                 else {"package_url": "", "package_url_https": ""})
         b64 = base64.b64encode(self.package).decode() if self.package is not None else ""
         try:
-            self.device.ensure("logged_in")
+            _session(self.device)
             res = self.device.run("restore_firmware", version=self.delivered, package_b64=b64, **urls)
             said = res.outcome + (f" ({res.detail})" if res.detail else "")
         except LabFault as exc:
@@ -362,7 +369,7 @@ def model_designation(device: Device) -> CheckResult:
     """5.3-16-2: the model read from the device (``read_model``, else ``read_version``'s ``model``)."""
     read = None
     try:
-        device.ensure("logged_in")
+        _session(device)
         for proc in ("read_model", "read_version"):
             if device.has(proc):
                 res = device.run(proc)

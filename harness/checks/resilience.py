@@ -151,6 +151,9 @@ def judge_input_validation(o: InputValidationObservation) -> CheckResult:
     unknown = [c for c in delivered if c.alive_after is None]
     if unknown:
         gaps.append(f"liveness unknown after {len(unknown)} inputs")
+    unanswered = [p for p in o.probes if p.delivered and p.accepted is None]
+    if unanswered:
+        gaps.append(f"the device neither took nor refused {len(unanswered)} writes{_first_note(unanswered)}")
     unread = [p for p in o.probes if p.delivered and p.stored is None]
     if unread:
         gaps.append(f"the stored value could not be read back after {len(unread)} writes")

@@ -97,7 +97,8 @@ def _unreachable(facts: PortFacts, declared: dict[str, dict[str, Any]]) -> str |
     if facts.alive_after is False:
         return "the unit did not answer after the scan (dead or frozen), so the scan is not evidence"
     if facts.alive_after is None:
-        return "the unit was not shown alive after the scan (no alive_network or attention procedure answered)"
+        return ("the unit was not shown alive after the scan (no alive_network or attention procedure, and no "
+                "declared service answered)")
     return None
 
 

@@ -82,6 +82,8 @@ def judge_personal_data(messages: list[Observed], planted: list[Planted]) -> Che
 # --- facts from the passive capture of the unit (harness.lab.sniffer + harness.lab.dissect) ----------
 
 PLAINTEXT_PROTOCOLS = ("MQTT", "HTTP", "telnet")
+_INCOMPLETE = ("the capture was not confirmed complete (its end marker did not come through), so packets of the "
+               "unit may be missing")
 
 
 @dataclass
@@ -180,6 +182,8 @@ def _with_wire(result: CheckResult, wire: WireView, transport_known: bool, whole
         return CheckResult.inconclusive(f"the broker is observed, not run by the lab, so only a capture of the "
                                         f"unit's packets shows whether {what} crossed the network in clear, and "
                                         f"there is none: {wire.unavailable}", *result.evidence)
+    if not wire.complete:
+        return CheckResult.inconclusive(_INCOMPLETE, *result.evidence)
     plain = [c for c in wire.conversations if c.unit_is_client and c.protocol == "MQTT"]
     secure = [c for c in wire.conversations if c.unit_is_client and c.encrypted]
     if not plain and not secure:
@@ -217,6 +221,8 @@ def judge_authentication_channel(wire: WireView, broker_logins: list[BrokerLogin
     if wire.unavailable is not None:
         return CheckResult.inconclusive(f"no capture of the unit's packets, so its authentication channels were not "
                                         f"observed: {wire.unavailable}", *evidence)
+    if not wire.complete:
+        return CheckResult.inconclusive(_INCOMPLETE, *evidence)
     secure = [c for c in wire.conversations if c.encrypted]
     tls_logins = [b for b in broker_logins if b.connected and b.listener == "tls"]
     if not secure and not tls_logins:
@@ -248,5 +254,7 @@ def judge_broker_channel(wire: WireView, broker_host: str) -> CheckResult:
     secure = [c for c in mine if c.encrypted]
     if not secure:
         return CheckResult.inconclusive(f"the capture shows no connection of the unit to its broker {host}", evidence)
+    if not wire.complete:
+        return CheckResult.inconclusive(_INCOMPLETE, evidence)
     return CheckResult.passed(f"the unit's broker connection uses {', '.join(f'{c.protocol} ({c.detail})' for c in secure)}",
                               evidence)

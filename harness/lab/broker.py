@@ -93,8 +93,10 @@ def _drop_user() -> pwd.struct_passwd | None:
 class _Instance:
     """One Mosquitto process, its log reader and its events."""
 
-    def __init__(self, kind: str, host: str, logfile: Path, redactor: Redactor, max_events: int) -> None:
+    def __init__(self, kind: str, host: str, logfile: Path, redactor: Redactor, max_events: int,
+                 child_setup: Callable[[], None] | None = None) -> None:
         self.kind = kind
+        self.child_setup = child_setup
         self.host = host
         self.port = 0
         self.logfile = logfile
@@ -116,7 +118,8 @@ class _Instance:
             self._log = open(self.logfile, "a", encoding="utf-8")  # lives as long as the instance
         try:
             self.proc = subprocess.Popen([mosquitto, "-c", str(config)], stdin=subprocess.DEVNULL,
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         preexec_fn=self.child_setup)
         except OSError as exc:
             raise BrokerError(f"cannot run {mosquitto}: {exc}") from exc
         self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True,
@@ -247,8 +250,12 @@ class LabBroker:
                  host: str = "127.0.0.1", mosquitto: str = "/usr/sbin/mosquitto",
                  mosquitto_passwd: str = "/usr/bin/mosquitto_passwd", timeout: float = 10.0,
                  kinds: Iterable[str] = KINDS, cert_names: Iterable[str] = (),
-                 redactor: Redactor = REDACTOR, max_events: int = _MAX_EVENTS) -> None:
+                 redactor: Redactor = REDACTOR, max_events: int = _MAX_EVENTS,
+                 child_setup: Callable[[], None] | None = None) -> None:
         self.workdir = Path(workdir)
+        # Run in each Mosquitto child before exec (e.g. a simulator's prctl(PR_SET_PDEATHSIG)), so
+        # that a parent killed hard does not leave brokers behind.
+        self.child_setup = child_setup
         self.host = host
         self.mosquitto = mosquitto
         self.mosquitto_passwd = mosquitto_passwd
@@ -527,7 +534,7 @@ class LabBroker:
 
     def _start_instance(self, kind: str) -> None:
         assert self._runtime is not None
-        inst = _Instance(kind, self.host, self.log_path(kind), self.redactor, self._max_events)
+        inst = _Instance(kind, self.host, self.log_path(kind), self.redactor, self._max_events, self.child_setup)
         self._instances[kind] = inst
         for attempt in range(1, _PORT_ATTEMPTS + 1):
             port = _free_port(self.host)

@@ -128,12 +128,24 @@ class _Stream:
         return bytes(out[:_MAX_STREAM])
 
 
+_USER_NAMES = re.compile(r"^(user(name)?|login)$", re.I)
+_MIN_SECRET = 4  # shorter values ("1", "on") would blank out ordinary words all over the report
+
+
+def _hide(redactor: Redactor, value: str, name: str, field: str = "") -> None:
+    """Register a value seen in clear with the redactor: not user names, not trivially short ones."""
+    if len(value) >= _MIN_SECRET and not _USER_NAMES.match(field):
+        redactor.add(value, name)
+
+
 def _endpoint(addr: str, port: int) -> str:
     return f"[{addr}]:{port}" if ":" in addr else f"{addr}:{port}"
 
 
-def read_capture(path: str | Path, unit_address: str, *, redactor: Redactor = REDACTOR) -> WireFacts:
-    """Read a pcap file and describe the unit's conversations."""
+def read_capture(path: str | Path, unit_address: str, *, redactor: Redactor = REDACTOR,
+                 telnet_ports: Iterable[int] = ()) -> WireFacts:
+    """Read a pcap file and describe the unit's conversations (``telnet_ports``: ports the profile
+    declares telnet on, besides 23 and 2323)."""
     import scapy.layers.inet  # noqa: F401  (registers the link and network layers PcapReader decodes)
     import scapy.layers.inet6  # noqa: F401
     import scapy.layers.l2  # noqa: F401
@@ -148,10 +160,11 @@ def read_capture(path: str | Path, unit_address: str, *, redactor: Redactor = RE
                 packets.append(pkt)
     except EOFError:
         pass  # a capture cut in the middle of its last packet: what came before stands
-    return describe(packets, unit_address, redactor=redactor)
+    return describe(packets, unit_address, redactor=redactor, telnet_ports=telnet_ports)
 
 
-def describe(packets: Iterable[Any], unit_address: str, *, redactor: Redactor = REDACTOR) -> WireFacts:
+def describe(packets: Iterable[Any], unit_address: str, *, redactor: Redactor = REDACTOR,
+             telnet_ports: Iterable[int] = ()) -> WireFacts:
     """The unit's conversations in ``packets`` (scapy packets), with their protocols and findings."""
     from scapy.layers.inet import IP, TCP
     from scapy.layers.inet6 import IPv6
@@ -199,7 +212,7 @@ def describe(packets: Iterable[Any], unit_address: str, *, redactor: Redactor = 
         up = flow["streams"][client].bytes()
         down = flow["streams"][server].bytes() if server != client else b""
         conv.bytes_client, conv.bytes_server = len(up), len(down)
-        _classify(conv, up, down, server[1], redactor)
+        _classify(conv, up, down, server[1], redactor, (*TELNET_PORTS, *telnet_ports))
         facts.conversations.append(conv)
     facts.conversations.sort(key=lambda c: (c.server, c.client))
     return facts
@@ -209,7 +222,8 @@ def _sender(conv: Conversation, from_client: bool) -> str:
     return "the unit" if conv.unit_is_client == from_client else "the peer"
 
 
-def _classify(conv: Conversation, up: bytes, down: bytes, server_port: int, redactor: Redactor) -> None:
+def _classify(conv: Conversation, up: bytes, down: bytes, server_port: int, redactor: Redactor,
+              telnet_ports: tuple[int, ...] = TELNET_PORTS) -> None:
     if not up and not down:
         conv.protocol = "empty"
         conv.detail = "no payload (connection attempt only)"
@@ -243,7 +257,7 @@ def _classify(conv: Conversation, up: bytes, down: bytes, server_port: int, reda
         conv.protocol = "HTTP"
         _http(conv, up, down, redactor)
         return
-    if server_port in TELNET_PORTS or up[:1] == b"\xff" or down[:1] == b"\xff":
+    if server_port in telnet_ports or up[:1] == b"\xff" or down[:1] == b"\xff":
         conv.protocol = "telnet"
         _telnet(conv, up, down)
         return
@@ -340,7 +354,7 @@ def _mqtt(conv: Conversation, data: bytes, *, from_client: bool, redactor: Redac
                 conv.credentials.append(Credential("MQTT CONNECT user name", sender))
             if connect.passwordflag:
                 conv.credentials.append(Credential("MQTT CONNECT password", sender))
-                redactor.add(password.decode("utf-8", errors="replace"), "password seen in an MQTT CONNECT")
+                _hide(redactor, password.decode("utf-8", errors="replace"), "password seen in an MQTT CONNECT")
             if connect.usernameflag:
                 conv.detail += " with user name and password" if connect.passwordflag else " with user name"
         elif publish is not None:
@@ -368,8 +382,8 @@ def _http(conv: Conversation, up: bytes, down: bytes, redactor: Redactor) -> Non
         method = (_header(req, "Method") or b"").decode("ascii", errors="replace")
         path = (_header(req, "Path") or b"").decode("utf-8", errors="replace")
         tail = bytes(req.payload)
-        length = int((_header(req, "Content_Length") or b"0").strip() or 0) if \
-            (_header(req, "Content_Length") or b"0").strip().isdigit() else 0
+        declared = (_header(req, "Content_Length") or b"").strip()
+        length = int(declared) if declared.isdigit() else 0
         body, rest = tail[:length], tail[length:]
         sender = _sender(conv, True)
         auth = _header(req, "Authorization")
@@ -383,19 +397,19 @@ def _http(conv: Conversation, up: bytes, down: bytes, redactor: Redactor) -> Non
         if cookie:
             for name, value in _cookies(cookie):
                 conv.credentials.append(Credential(f"HTTP Cookie {name!r}", sender))
-                redactor.add(value, f"cookie {name} seen in clear")
+                _hide(redactor, value, f"cookie {name} seen in clear")
         _, _, query = path.partition("?")
         for name, value in parse_qsl(query, keep_blank_values=True):
             if CREDENTIAL_NAMES.match(name) and value:
                 conv.credentials.append(Credential(f"HTTP query parameter {name!r}", sender))
-                redactor.add(value, f"query parameter {name} seen in clear")
+                _hide(redactor, value, f"query parameter {name} seen in clear", name)
         ctype = (_header(req, "Content_Type") or b"").decode("ascii", errors="replace").lower()
         text = body.decode("utf-8", errors="replace")
         if "x-www-form-urlencoded" in ctype:
             for name, value in parse_qsl(text, keep_blank_values=True):
                 if CREDENTIAL_NAMES.match(name) and value:
                     conv.credentials.append(Credential(f"HTTP form field {name!r}", sender))
-                    redactor.add(value, f"form field {name} seen in clear")
+                    _hide(redactor, value, f"form field {name} seen in clear", name)
         conv.messages.append(WireMessage("HTTP", f"{method} {path.partition('?')[0]}", text, sender))
     if not conv.detail:
         conv.detail = f"plaintext HTTP, {count} request(s)"
@@ -412,7 +426,7 @@ def _http(conv: Conversation, up: bytes, down: bytes, redactor: Redactor) -> Non
                 cname, _, cvalue = value.strip().split(b";", 1)[0].partition(b"=")
                 label = cname.decode("ascii", errors="replace")
                 conv.credentials.append(Credential(f"HTTP Set-Cookie {label!r}", _sender(conv, False)))
-                redactor.add(cvalue.decode("utf-8", errors="replace"), f"cookie {label} seen in clear")
+                _hide(redactor, cvalue.decode("utf-8", errors="replace"), f"cookie {label} seen in clear")
         tail = bytes(resp.payload)
         clen = _header(resp, "Content_Length")
         length = int(clen.strip()) if clen and clen.strip().isdigit() else len(tail)
@@ -424,14 +438,14 @@ def _redact_http_auth(auth: bytes, redactor: Redactor) -> None:
 
     scheme, _, token = auth.partition(b" ")
     value = token.strip().decode("ascii", errors="replace")
-    redactor.add(value, "HTTP Authorization seen in clear")
+    _hide(redactor, value, "HTTP Authorization seen in clear")
     if scheme.lower() == b"basic":
         try:
             user_pass = base64.b64decode(token.strip(), validate=True).decode("utf-8", errors="replace")
         except ValueError:
             return
         password = user_pass.partition(":")[2]
-        redactor.add(password, "HTTP Basic password seen in clear")
+        _hide(redactor, password, "HTTP Basic password seen in clear")
 
 
 def _cookies(header: bytes) -> list[tuple[str, str]]:

@@ -22,6 +22,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
+from typing import BinaryIO
 
 from harness.lab.dissect import MARKER
 from harness.verdict import LabFault
@@ -63,8 +64,11 @@ class PacketCapture:
         if program is None:
             raise CaptureUnavailable(f"{self.tcpdump} is not installed (Debian package tcpdump): the unit's "
                                      f"packets cannot be captured")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            self.workdir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        except OSError as exc:
+            raise CaptureUnavailable(f"cannot write the capture file {self.path}: {exc}") from exc
         out = os.fdopen(fd, "wb")
         host = "ip6 host" if ":" in self.address else "host"
         cmd = [program, "-i", self.interface, "-n", "-U", "-s", "0", "--immediate-mode", "-w", "-",
@@ -88,10 +92,10 @@ class PacketCapture:
             raise CaptureUnavailable(f"tcpdump cannot capture on {self.interface}: {why}")
         return self
 
-    def _copy(self, proc: subprocess.Popen[bytes], out: object) -> None:
+    def _copy(self, proc: subprocess.Popen[bytes], out: BinaryIO) -> None:
         assert proc.stdout is not None
         fd = proc.stdout.fileno()
-        with out:  # type: ignore[attr-defined]
+        with out:
             while True:
                 try:
                     chunk = os.read(fd, 65536)
@@ -100,8 +104,8 @@ class PacketCapture:
                 if not chunk:
                     break
                 if self._written < _MAX_BYTES:
-                    out.write(chunk)  # type: ignore[attr-defined]
-                    out.flush()  # type: ignore[attr-defined]
+                    out.write(chunk)
+                    out.flush()
                     self._written += len(chunk)
                 with self._cond:
                     window = self._tail + chunk

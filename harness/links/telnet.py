@@ -109,6 +109,7 @@ class TelnetLink(SerialLink):
         self.closed_outcome = closed_outcome or None
         self.sessions_ended = 0  # sessions the device ended (a logout, too many failed logins)
         self._ended_during_wait = False
+        self._reconnect_due = False  # the device ended a session and a new one could not be opened yet
         self.host = host
         self.tcp_port = port
         # Without a declared scope only the loopback is reachable: a link never probes the LAN
@@ -141,11 +142,26 @@ class TelnetLink(SerialLink):
         return True
 
     def _reconnect(self) -> None:
+        """A new session after the device ended one. A telnetd that refuses connections for a
+        moment after hanging up (a restarting inetd service) is retried for up to the link timeout."""
         self._drop_socket()
+        self._reconnect_due = False
         self.expecter.clear()  # what the old session said is not an answer in the new one
         self.iac = IacFilter(self._send_raw)
         self.transcript.note("the device ended the session; opening a new one")
-        self.open()
+        deadline = time.monotonic() + self.timeout
+        delay = 0.05
+        while True:
+            try:
+                self.open()
+                return
+            except LinkError as exc:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise LinkError(f"telnet {self.name}: the device ended the session and accepted no new "
+                                    f"one within {self.timeout:g} s ({exc})") from exc
+                self._stop.wait(min(delay, left))
+                delay = min(delay * 2, 1.0)
 
     def new_session(self) -> None:
         """End this telnet session from our side and open a new one (a device without logout)."""
@@ -168,6 +184,8 @@ class TelnetLink(SerialLink):
 
     @property
     def sock(self) -> socket.socket:
+        if self._sock is None and self._reconnect_due:
+            self._reconnect()  # the new session a refusal left for the proof of life
         if self._sock is None:
             raise LinkError(f"telnet {self.name} is not open")
         return self._sock
@@ -198,7 +216,15 @@ class TelnetLink(SerialLink):
         self.sessions_ended += 1
         self._ended_during_wait = True
         self.transcript.note(why)
-        self._reconnect()
+        try:
+            self._reconnect()
+        except LinkError as exc:
+            # The refusal stands; whether the device is alive is for the next use of the link
+            # (the proof of life) to find out, trying once more.
+            self._reconnect_due = True
+            self.transcript.note(str(exc))
+            if self.closed_outcome is None:
+                raise
 
     def expect_any(self, patterns: dict[str, str | re.Pattern[str]], timeout: float | None = None) -> Match:
         """As SerialLink's, and the end of the session is the ``closed_outcome`` when it is named."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -19,10 +20,22 @@ class SecretsSource(Strict):
     environment: bool = Field(True, description="Also look secrets up in the environment.")
 
 
+class FetchedCopy(Strict):
+    """A published document the bench cannot reach, fetched by the lab elsewhere (5.2-1-2, 5.3-13-2)."""
+
+    url: str = Field(description="The URL the IXIT declares (after unit templates).")
+    file: Value = Field(description="The copy, relative to the lab configuration.")
+    fetched: date = Field(description="When the lab fetched it.")
+    sha256: str = Field(pattern=r"^[0-9a-fA-F]{64}$", description="SHA-256 of the file as fetched.")
+
+
 class FetchPolicy(Strict):
     allow: list[str] = Field(default_factory=list, description="Networks or host names whose documents may be fetched.")
     ca: Value | None = Field(None, description="Extra CA certificate trusted for fetched documents (lab CA).")
     timeout: float = Field(10.0, gt=0)
+    copies: list[FetchedCopy] = Field(default_factory=list, description=(
+        "Lab copies of documents the bench cannot fetch; used only when the live fetch fails, with URL, date "
+        "and hash in the evidence."))
 
     @field_validator("allow")
     @classmethod
@@ -127,3 +140,8 @@ class LabConfig(Strict):
     instruments: dict[str, LabInstrument] = Field(default_factory=dict)
     serve_address: str = Field("127.0.0.1", description="Address of this bench the devices can reach, where the "
                                                           "harness serves update packages.")
+    firmware_formats: dict[str, str] = Field(default_factory=dict, description=(
+        "Package format plugins this lab uses: name (as in a profile's updates.format) → module:attr, or the "
+        "name of an entry point in group iot_harness.firmware_formats."))
+    serve_ca_dir: Value | None = Field(None, description=(
+        "Lab CA folder for the HTTPS package server (default: broker.ca_dir); devices must trust it."))

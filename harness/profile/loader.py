@@ -200,7 +200,7 @@ def _check_templates(profile: DeviceProfile, doc: LocatedDocument, loc: Loc, ste
                     issues.append(doc.issue(where, f"{m.group(0)!r}: unit(s) {', '.join(missing)} declare no "
                                                    f"`vars: {{{parts[2]}: …}}`"))
             elif parts[0] == "accounts":
-                if len(parts) != 3 or parts[2] not in ("password", "user"):
+                if len(parts) != 3 or parts[2] not in ("password", "user", "label_password"):
                     issues.append(doc.issue(where, f"{m.group(0)!r}: expected {{{{accounts.USER.password}}}}"))
                 elif parts[1] not in accounts:
                     issues.append(doc.issue(where, f"{m.group(0)!r}: no unit declares an account {parts[1]!r} "

@@ -19,6 +19,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
+from harness.firmware.container import ContainerSpec
+
 SCHEMA_VERSION = 1
 
 
@@ -433,6 +435,9 @@ class UpdatePackages(Strict):
     signing_key: Value | None = Field(
         None, description="Manufacturer test key, only when the lab may sign (derives the rollback package).")
     format: str | None = Field(None, description="Package format plugin (default: detected).")
+    container: ContainerSpec | None = Field(None, description=(
+        "The package is a tar/zip archive with a manifest and a detached signature: where each part is "
+        "(format: container; docs/firmware.md)."))
     delivered: Value | None = Field(None, description=(
         "The package of the firmware the units are delivered with (the update campaign's restore_firmware "
         "gets it as {{package_url}}/{{package_b64}})."))

@@ -10,8 +10,9 @@ from harness.pytest_plugin import conclude
 
 @pytest.mark.conformance("5.3-2-2", scope="unit")
 def test_5_3_2_2_valid_update_installs(tc, device) -> None:  # type: ignore[no-untyped-def]
-    """A newer, correctly signed package installs and the firmware version read afterwards is
-    the package's."""
+    """Updates install securely: a newer, correctly signed package offered on the delivered
+    firmware installs (the version read afterwards is the package's), and no tampered, unsigned,
+    foreign-signed or re-labelled package installs (docs/updates.md)."""
     conclude(tc, updates.valid_update(device))
 
 

@@ -10,6 +10,8 @@ from harness.pytest_plugin import conclude
 
 @pytest.mark.conformance("5.8-2-2", scope="unit")
 def test_5_8_2_2_personal_data_confidential(tc, device) -> None:  # type: ignore[no-untyped-def]
-    """What the unit publishes through the lab broker carries personal data (the planted Wi-Fi
-    name) only over TLS."""
+    """Personal data (the planted Wi-Fi name) crosses the network only over TLS.
+
+    Judged on what the lab broker (or the observer of the broker fixed in the unit's firmware)
+    received and on a capture of the unit's packets, over a whole publishing cycle."""
     conclude(tc, traffic.personal_data_protected(device))

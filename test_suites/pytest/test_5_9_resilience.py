@@ -24,6 +24,8 @@ def test_5_9_2_2_broker_outage(tc, device) -> None:  # type: ignore[no-untyped-d
 
 @pytest.mark.conformance("5.13-1-2", scope="unit")
 def test_5_13_1_2_malformed_input(tc, device) -> None:  # type: ignore[no-untyped-def]
-    """Malformed and oversized inputs over serial, MQTT and HTTP leave the unit answering; the
+    """Judged by effect on a unit proven alive first: commands injected into the settings of IXIT
+    29-InpVal never run (their output appears in no answer or read-back), no invalid value is kept,
+    and malformed and oversized inputs over serial, MQTT and HTTP leave the unit answering; the
     first input after which it stops is the finding (and the unit is power-cycled when it can)."""
     conclude(tc, resilience.malformed_input(device))

@@ -158,3 +158,16 @@ def test_no_password_in_any_log_or_transcript(tmp_path: Path, ca: LabCA) -> None
     assert any(p.name.startswith("transcript-") for p in written) and any(p.suffix == ".conf" for p in written)
     leaks = {str(p): s for p in written for s in secrets if s in p.read_text(errors="replace")}
     assert leaks == {}
+
+
+def test_child_setup_runs_in_every_mosquitto_child(tmp_path: Path, ca: LabCA) -> None:
+    marks = tmp_path / "marks"
+    marks.mkdir()
+    marks.chmod(0o777)
+
+    def setup() -> None:  # runs in the child between fork and exec
+        (marks / str(os.getpid())).touch()
+
+    with LabBroker(tmp_path / "b", ca=ca, kinds=("plain", "tls"), timeout=5, child_setup=setup) as b:
+        pids = {b.pid("plain"), b.pid("tls")}
+    assert {int(p.name) for p in marks.iterdir()} == pids

@@ -140,3 +140,33 @@ def test_capture_on_a_missing_interface_is_unavailable(tmp_path: Path) -> None:
         PacketCapture(UNIT, tmp_path, interface="no-such-if0", timeout=5).start()
     with pytest.raises(CaptureUnavailable, match="not installed"):
         PacketCapture(UNIT, tmp_path, tcpdump="/nonexistent/tcpdump").start()
+
+
+@pytest.mark.skipif(shutil.which("setpriv") is None, reason="setpriv (util-linux) not installed")
+def test_capture_without_the_privilege_is_unavailable_with_the_cause() -> None:
+    """As an unprivileged user (no CAP_NET_RAW) tcpdump cannot open the device: a lab fault that
+    says so, which the cases turn into INCONCLUSIVE."""
+    import tempfile
+
+    root = Path(__file__).resolve().parents[2]
+    # pytest's own tmp directories are not traversable by another user
+    with tempfile.TemporaryDirectory(prefix="capture-nobody-") as tmp:
+        os.chmod(tmp, 0o777)
+        done = _as_nobody(root, Path(tmp))
+    if "UNAVAILABLE" not in done.stdout and any(e in done.stderr for e in ("ModuleNotFoundError", "PermissionError",
+                                                                            "Permission denied")):
+        pytest.skip("the unprivileged user cannot read this checkout")
+    assert "UNAVAILABLE: tcpdump cannot capture on lo" in done.stdout, done.stdout + done.stderr
+    assert "permission" in done.stdout.lower()
+
+
+def _as_nobody(root: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    import subprocess
+    import sys
+
+    code = ("import sys; sys.path.insert(0, sys.argv[1])\n"
+            "from harness.lab.sniffer import PacketCapture, CaptureUnavailable\n"
+            "try:\n    PacketCapture('127.93.0.9', sys.argv[2], interface='lo', timeout=5).start()\n"
+            "except CaptureUnavailable as exc:\n    print('UNAVAILABLE:', exc)\n")
+    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code,
+                           str(root), str(tmp_path / "cap")], capture_output=True, text=True, timeout=60)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
@@ -44,7 +45,19 @@ TESTS = {"5.6-1-2": "test_5_6_1_2_unused_interfaces_off", "5.6-2-2": "test_5_6_2
          "5.6-4-2": "test_5_6_4_2_debug_interface_off"}
 
 
-def _run_surface_after(fault: int, tmp: Path, *, during: str | None = None) -> tuple[dict, float, str]:
+def _without_liveness_procedures(tmp: Path) -> Path:
+    """The compliant profile as a web-only lab might write it: no attention, no alive_network."""
+    doc = yaml.safe_load((ROOT / "device_profiles" / "sim-compliant.yaml").read_text())
+    for name in ("attention", "alive_network"):
+        doc["procedures"].pop(name, None)
+    path = tmp / "no-liveness.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    return path
+
+
+def _run_surface_after(fault: int | None, tmp: Path, *, during: str | None = None,
+                       profile: Path | None = None) -> tuple[dict, float, str]:
+    profile = profile or ROOT / "device_profiles" / "sim-compliant.yaml"
     with Namespace.create("hxd") as ns:
         sim = SimulatorProcess("compliant", tmp / "sim", time_scale=0.0, units=1, netns=ns)
         sim.start()
@@ -54,10 +67,11 @@ def _run_surface_after(fault: int, tmp: Path, *, during: str | None = None) -> t
             run_dir = tmp / "run"
             target = SUITE if during is None else f"{SUITE}::{TESTS[during]}"
             cmd = [sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-                   "--profile", str(ROOT / "device_profiles" / "sim-compliant.yaml"), "--lab", str(sim.lab_path),
-                   "--run-dir", str(run_dir), "--unit", "U1"]
+                   "--profile", str(profile), "--lab", str(sim.lab_path), "--run-dir", str(run_dir), "--unit", "U1"]
             env = dict(os.environ)
-            if during is None:
+            if fault is None:
+                pass
+            elif during is None:
                 os.kill(pid, fault)
             else:
                 (tmp / "hx_fault_during.py").write_text(_DURING)
@@ -93,3 +107,12 @@ def test_a_unit_that_dies_during_the_test_case_is_not_judged(fault: int, case: s
     print(f"\n{signal.Signals(fault).name} during {case}: {took:.1f} s: {record.get('reason', '')[:200]}")
     assert record.get("verdict") == "INCONCLUSIVE", (record.get("verdict"), record.get("reason"), output)
     assert took < BOUND_S
+
+
+@pytest.mark.parametrize("fault", [None, signal.SIGSTOP], ids=["alive", "frozen"])
+def test_without_liveness_procedures_a_service_answer_is_the_proof_of_life(fault: int | None, tmp_path: Path) -> None:
+    profile = _without_liveness_procedures(tmp_path)
+    got, _, output = _run_surface_after(fault, tmp_path, during="5.6-1-2" if fault else None, profile=profile)
+    record = got.get(("5.6-1-2", "U1")) or {}
+    print(f"\n{fault}: {record.get('verdict')} {record.get('reason', '')[:200]}")
+    assert record.get("verdict") == ("PASS" if fault is None else "INCONCLUSIVE"), (record.get("reason"), output)

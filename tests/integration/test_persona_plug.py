@@ -35,40 +35,28 @@ pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(not os.access("/usr/sbin/mosquitto", os.X_OK),
                                  reason="Mosquitto not installed (the plug's cloud broker)")]
 
-# Test cases judged per unit, and the ones judged across units (5.1-2 needs two units).
-PER_UNIT = ("5.1-1-2", "5.1-4-2", "5.11-1-2", "5.5-5-2", "5.13-1-2")
+# Test cases judged per unit. The quick ones run in every scenario (a defect must not break them);
+# the slow ones (dictionaries, injections, the capture) run in the baseline and where the defect
+# is expected to fail them.
+QUICK = ("5.1-4-2", "5.11-1-2", "5.5-5-2")
+SLOW = ("5.1-1-2", "5.1-5-2", "5.13-1-2", "5.9-1-2", "5.9-2-2")
 TRAFFIC = ("5.5-1-2", "5.5-7-2", "5.8-2-2", "5.1-3-2")  # from the passive capture: root and tcpdump
-ACROSS_UNITS = {"5.1-2-1": None, "5.1-2-2": "*"}
-SUITE_FILES = ["test_5_1_passwords.py", "test_5_11_erasure.py", "test_5_5_communication.py",
+ACROSS_UNITS = {"5.1-2-1": None, "5.1-2-2": "*"}  # from 5.1-1-2 on two units
+SUITE_FILES = ["test_5_1_passwords.py", "test_5_1_5_brute_force.py", "test_5_11_erasure.py", "test_5_5_communication.py",
                "test_5_9_resilience.py", "test_5_8_personal_data.py", "test_5_1_3_authentication_channel.py"]
-# The baseline's rogue-broker part of 5.5-1-2 cannot run: the cloud broker is fixed in firmware.
-ROGUE_IMPOSSIBLE = "INCONCLUSIVE"
 
 # scenario: (defect or None, units, {test case: verdict}); test cases not listed are PASS.
 SCENARIOS: dict[str, tuple[str | None, int, dict[str, str]]] = {
-    "baseline": (None, 2, {"5.5-1-2": ROGUE_IMPOSSIBLE}),
-    "default_password": ("default_password", 2, {"5.1-1-2": "FAIL", "5.1-2-1": "FAIL", "5.1-2-2": "FAIL",
-                                                 "5.5-1-2": ROGUE_IMPOSSIBLE}),
+    # The cloud broker is fixed in firmware: no rogue-broker part of 5.5-1-2, no outage (5.9-2-2).
+    "baseline": (None, 2, {"5.5-1-2": "INCONCLUSIVE", "5.9-2-2": "INCONCLUSIVE"}),
+    "default_password": ("default_password", 2, {"5.1-1-2": "FAIL", "5.1-2-1": "FAIL", "5.1-2-2": "FAIL"}),
     "mqtt_plaintext_creds": ("mqtt_plaintext_creds", 1, {"5.5-1-2": "FAIL", "5.5-7-2": "FAIL", "5.8-2-2": "FAIL",
                                                          "5.1-3-2": "FAIL"}),
-    "setting_injection": ("setting_injection", 1, {"5.13-1-2": "FAIL", "5.5-1-2": ROGUE_IMPOSSIBLE}),
-    "reset_keeps_settings": ("reset_keeps_settings", 1, {"5.11-1-2": "FAIL", "5.5-1-2": ROGUE_IMPOSSIBLE}),
+    "setting_injection": ("setting_injection", 1, {"5.13-1-2": "FAIL"}),
+    "reset_keeps_settings": ("reset_keeps_settings", 1, {"5.11-1-2": "FAIL"}),
     # Any password "logs in" on an endpoint that checks none: the web dictionary finds working
     # credentials and the old password still works after a change.
-    "open_command_endpoint": ("open_command_endpoint", 1, {"5.5-5-2": "FAIL", "5.1-1-2": "FAIL", "5.1-4-2": "FAIL",
-                                                           "5.5-1-2": ROGUE_IMPOSSIBLE}),
-}
-# 5.1-1-2 also judges that the label password is unique, which needs a second unit: single-unit
-# scenarios leave it out unless their defect fails it anyway.
-NEEDS_TWO_UNITS = ("5.1-1-2",)
-# Rows whose verdict is wrong today because of a harness fix still to land: (scenario, test case)
-# → why. Strict: the marker must go as soon as the fix lands.
-KNOWN_WRONG: dict[tuple[str, str], str] = {
-    ("mqtt_plaintext_creds", "5.8-2-2"): "traffic: the observed-broker campaign stops capturing at the first "
-                                         "message (the LWT), before the STATE that carries the planted Wi-Fi name",
-    ("default_password", "5.5-5-2"): "device/lang: after 5.1-4-2 could not restore `admin` (the plug refuses "
-                                      "passwords under 8 characters) web steps still authenticate with "
-                                      "{{accounts.admin.password}}, the label: the proof of life gets 401",
+    "open_command_endpoint": ("open_command_endpoint", 1, {"5.5-5-2": "FAIL", "5.1-1-2": "FAIL", "5.1-4-2": "FAIL"}),
 }
 # A tiny default-credential dictionary: the persona's passwords are either random or `admin`, and
 # the empty password exercises the console's "prompt again" refusal.
@@ -78,10 +66,10 @@ DICTIONARY = "username,password\nadmin,admin\nadmin,\nadmin,password\nadmin,1234
 def expected(scenario: str) -> dict[tuple[str, str | None], str]:
     _, units, overrides = SCENARIOS[scenario]
     unit_ids = [f"U{i}" for i in range(1, units + 1)]
-    cases = [tc for tc in PER_UNIT + (TRAFFIC if CAN_CAPTURE else ())
-             if units >= 2 or tc not in NEEDS_TWO_UNITS or tc in overrides]
+    slow = SLOW + (TRAFFIC if CAN_CAPTURE else ())
+    cases = list(QUICK) + [tc for tc in slow if SCENARIOS[scenario][0] is None or tc in overrides]
     out: dict[tuple[str, str | None], str] = {(tc, u): overrides.get(tc, "PASS") for tc in cases for u in unit_ids}
-    if units >= 2:
+    if units >= 2 and "5.1-1-2" in cases:
         out.update({(tc, key): overrides.get(tc, "PASS") for tc, key in ACROSS_UNITS.items()})
     return out
 
@@ -90,17 +78,18 @@ def _keyword(test_case: str) -> str:
     return test_case.replace(".", "_").replace("-", "_")
 
 
-def fast_profile(tmp: Path, units: int) -> Path:
-    """The manual's profile for a simulator at --time-scale 0: no console input flush to wait
-    for (settle), a short quiet for the drains, only the units that run."""
+def bench_profile(tmp: Path, units: int, *, fast: bool = True) -> Path:
+    """The manual's profile with only the units that run. `fast`, for a simulator at --time-scale 0
+    (no console input flush): no settle before sends, a short quiet for the drains."""
     doc = yaml.safe_load(PROFILE.read_text())
     doc["units"] = doc["units"][:units]
-    doc["links"]["console"]["settle"] = 0
-    for steps in doc["procedures"].values():
-        for step in steps:
-            if "console.drain" in step:
-                step["quiet"] = 0.05
-    path = tmp / "sim-plug-fast.yaml"
+    if fast:
+        doc["links"]["console"]["settle"] = 0
+        for steps in doc["procedures"].values():
+            for step in steps:
+                if "console.drain" in step:
+                    step["quiet"] = 0.05
+    path = tmp / "sim-plug-bench.yaml"
     path.write_text(yaml.safe_dump(doc, sort_keys=False))
     return path
 
@@ -146,27 +135,22 @@ class PlugSimulator:
 
 def run_scenario(scenario: str, tmp: Path) -> dict:
     defect, units, _ = SCENARIOS[scenario]
-    cases = {tc for tc, _ in expected(scenario)}
+    return run_suites(tmp, units, [defect] if defect else [], {tc for tc, _ in expected(scenario)})
+
+
+def run_suites(tmp: Path, units: int, defects: list[str], cases: set[str], time_scale: float = 0.0) -> dict:
     dictionary = tmp / "dictionary.csv"
     dictionary.write_text(DICTIONARY)
-    with PlugSimulator(tmp / "sim", units, [defect] if defect else []) as sim:
+    profile = bench_profile(tmp, units, fast=time_scale == 0)
+    with PlugSimulator(tmp / "sim", units, defects, time_scale) as sim:
         run_dir = tmp / "run"
         cmd = [sys.executable, "-m", "pytest", *(str(SUITES / f) for f in SUITE_FILES), "-q", "-p", "no:cacheprovider",
-               "--rootdir", str(ROOT), "--profile", str(fast_profile(tmp, units)), "--lab", str(sim.run_dir / "lab.yaml"),
+               "--rootdir", str(ROOT), "--profile", str(profile), "--lab", str(sim.run_dir / "lab.yaml"),
                "--run-dir", str(run_dir), "--dictionary", str(dictionary),
                "-k", " or ".join(sorted(_keyword(tc) for tc in cases))]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=400)
         assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
         return latest_by_case(run_dir)
-
-
-_RESULTS: dict[str, dict] = {}  # scenario → results: each scenario runs once for both tests below
-
-
-def results(scenario: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    if scenario not in _RESULTS:
-        _RESULTS[scenario] = run_scenario(scenario, tmp_path_factory.mktemp(scenario))
-    return _RESULTS[scenario]
 
 
 def verdict_diff(want: dict, got: dict) -> dict[str, tuple]:
@@ -176,25 +160,17 @@ def verdict_diff(want: dict, got: dict) -> dict[str, tuple]:
 
 
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
-def test_plug_expected_verdicts(scenario: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """Every row of the table except those a pending harness fix still gets wrong (below)."""
-    pending = {tc for (s, tc) in KNOWN_WRONG if s == scenario}
-    want = {k: v for k, v in expected(scenario).items() if k[0] not in pending}
-    got = {k: v for k, v in results(scenario, tmp_path_factory).items() if k[0] not in pending}
-    diff = verdict_diff(want, got)
+def test_plug_expected_verdicts(scenario: str, tmp_path: Path) -> None:
+    diff = verdict_diff(expected(scenario), run_scenario(scenario, tmp_path))
     assert not diff, json.dumps(diff, indent=1)
 
 
-@pytest.mark.parametrize("scenario,test_case", [
-    pytest.param(s, tc, id=f"{s}-{tc}", marks=pytest.mark.xfail(strict=True, reason=why))
-    for (s, tc), why in KNOWN_WRONG.items()])
-def test_plug_pending_fix(scenario: str, test_case: str, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The rows a harness fix still has to correct, at their correct verdict."""
-    if test_case in TRAFFIC and not CAN_CAPTURE:
-        pytest.xfail("no capture here (needs root and tcpdump)")  # still an xfail: strict holds either way
-    want = {k: v for k, v in expected(scenario).items() if k[0] == test_case}
-    got = {k: v for k, v in results(scenario, tmp_path_factory).items() if k[0] == test_case}
-    diff = verdict_diff(want, got)
+def test_profile_as_written_works_at_device_speed(tmp_path: Path) -> None:
+    """The profile unchanged (its console settle and drains) on a plug with real delays and the
+    console's input flush: logins, settings typed on the console, a factory reset and the boot after it."""
+    cases = {"5.11-1-2"}
+    got = run_suites(tmp_path, 1, [], cases, time_scale=1.0)
+    diff = verdict_diff({(tc, "U1"): "PASS" for tc in cases}, got)
     assert not diff, json.dumps(diff, indent=1)
 
 
@@ -246,6 +222,12 @@ def test_cloud_broker_ends_when_the_simulator_is_killed(tmp_path: Path) -> None:
         sim.proc.wait(10)
         assert _gone(brokers[0], 5.0), "the cloud broker outlived a killed simulator"
         assert time.monotonic() - started < 5.0
+        config = (sim.run_dir / "cloud-broker" / "tls.conf").read_text()
+        private = Path(config.split("password_file ", 1)[1].split()[0]).parent
+        deadline = time.monotonic() + 5.0
+        while private.exists() and time.monotonic() < deadline:  # the reaper removes it after the broker
+            time.sleep(0.05)
+        assert not private.exists(), f"the cloud broker's keys and password file stayed in {private}"
 
 
 def _scpi(resource: str, *commands: str) -> None:
@@ -310,3 +292,27 @@ def test_console_asks_only_for_a_password_and_drops_input_typed_too_early(tmp_pa
             time.sleep(0.6)
             port.write(sim.secrets["PLUG_U1_LABEL"].encode() + b"\r")
             assert _read_until(port, b"voltiq> ", 5).endswith(b"voltiq> ")
+
+
+def test_profile_bench_procedures_power_cycle_and_press_the_button(tmp_path: Path) -> None:
+    """The profile's supply and relay steps on the bench kit: a power cycle keeps the settings, the
+    button held (relay channel 1) restores the factory ones."""
+    from harness.device import Device
+    from harness.profile.resolve import open_bench
+
+    with PlugSimulator(tmp_path / "sim", 1, []) as sim:
+        bench = open_bench(bench_profile(tmp_path, 1), sim.run_dir / "lab.yaml")
+        device = Device(bench, "U1", transcript_dir=tmp_path / "transcripts", settle_scale=0.0)
+        try:
+            device.ensure("logged_in")
+            assert device.run("set_user_data", ssid="bench-net", psk="bench-key-123").ok
+            assert device.run("power_cycle").ok
+            device.state.session = "logged_out"
+            device.ensure("logged_in")
+            assert device.run("read_user_data").captures["ssid"] == "bench-net"
+            assert device.run("reset_button").ok
+            device.state.session = "logged_out"
+            device.ensure("logged_in")
+            assert device.run("read_user_data").captures["ssid"] == ""
+        finally:
+            device.close()

@@ -109,3 +109,57 @@ def test_time_scale_zero_announces_locks_that_never_bite(tmp_path: Path) -> None
         assert con.login(sim.label("U1")).endswith(PROMPT)  # and nothing stays locked
         assert api(sim, "POST", "/api/login", {"user": "admin", "password": "wrong"})[0] == 401  # count reset
         assert not re.search("account locked", con.raw)
+
+
+# --- the harness's attack against a silent lockout (the camera: pam_faillock on SSH and telnet) ----------
+
+def _camera(tmp_path: Path, *defects: str):  # type: ignore[no-untyped-def]
+    from harness.simctl import SimulatorProcess
+    return SimulatorProcess("camera", tmp_path / "sim", defects={d: None for d in defects}, time_scale=SCALE,
+                            units=1).start()
+
+
+def _device(sim, tmp_path: Path):  # type: ignore[no-untyped-def]
+    from harness.device import Device
+    from harness.profile.resolve import open_bench
+    bench = open_bench(Path(__file__).resolve().parents[2] / "device_profiles" / "sim-camera.yaml", sim.lab_path)
+    return Device(bench, "U1", transcript_dir=tmp_path / "t")
+
+
+def test_silent_ssh_lockout_is_found_measured_and_waited_out(tmp_path: Path) -> None:
+    """5.1-5-2 on SSH: only "Permission denied", the right password too, during the lock; the
+    known-good login after the run shows it, the unlock is measured, and the unit is left usable.
+    Then the dictionary attack over SSH is not fooled by the lock: every credential is judged."""
+    from harness.attacks import brute_force_settings, run_dictionary
+    from harness.cases.bruteforce import attack_interface
+    from harness.checks.passwords import Credential, judge_dictionary_attack
+    sim = _camera(tmp_path)
+    device = _device(sim, tmp_path)
+    try:
+        settings = brute_force_settings(device.profile)
+        label = device.label_password("admin")
+        result = attack_interface(device, "ssh", "login_ssh", "admin", label, 12, settings)
+        assert result.verdict == "PASS" and "locked silently" in result.reason, result.reason
+        assert device.try_login("admin", label, procedure="login_ssh").outcome == "ok"  # left usable
+        creds = [Credential("admin", f"guess-{i}") for i in range(9)]
+        report = run_dictionary(device, creds, known_good=("admin", label), procedure="login_ssh",
+                                interface="ssh", settings=settings)
+        assert judge_dictionary_attack(report.attempts, report.planned, "ssh").verdict == "PASS"
+        assert not report.locks  # a known-good login every 2 refusals: deny=5 never trips
+    finally:
+        device.close()
+        sim.stop()
+
+
+def test_no_ssh_lockout_fails(tmp_path: Path) -> None:
+    from harness.attacks import brute_force_settings
+    from harness.cases.bruteforce import attack_interface
+    sim = _camera(tmp_path, "no_ssh_lockout")
+    device = _device(sim, tmp_path)
+    try:
+        result = attack_interface(device, "ssh", "login_ssh", "admin", device.label_password("admin"), 12,
+                                  brute_force_settings(device.profile))
+        assert result.verdict == "FAIL" and "right password logged in right after" in result.reason, result.reason
+    finally:
+        device.close()
+        sim.stop()

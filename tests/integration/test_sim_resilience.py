@@ -203,7 +203,7 @@ def test_plug_setting_injection_judged_by_effect(tmp_path: Path, defect: str | N
     """The plug stays alive either way: only the read-back shows that `$(id)` ran as root."""
     record = run_input_validation("plug", [defect] if defect else [], tmp_path)
     names = [e["name"] for e in record["evidence"]]
-    assert "values written into settings" in names, names
+    assert "values written into settings" in names, (record["verdict"], record["reason"], names)
     if defect is None:
         assert record["verdict"] == "PASS", record["reason"]
         return

@@ -166,3 +166,12 @@ def test_mqtt_joined_after_its_connect_is_still_mqtt() -> None:
     [odd] = describe(conversation((UNIT, 40061), (PEER, 1883), [b"\x35\x99\x01\x02garbage"], syn=False), UNIT,
                      redactor=Redactor()).conversations
     assert odd.protocol == "unknown"
+
+
+def test_user_names_and_short_values_are_not_turned_into_secrets() -> None:
+    red = Redactor()
+    req = b"GET /cm?user=admin&password=Long-enough-1&key=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+    [conv] = describe(conversation((PEER, 50003), (UNIT, 80), [req]), UNIT, redactor=red).conversations
+    assert {"HTTP query parameter 'user'", "HTTP query parameter 'password'", "HTTP query parameter 'key'"} \
+        <= {c.field for c in conv.credentials}
+    assert red.redact("admin set key 1 with Long-enough-1") == "admin set key 1 with «redacted»"

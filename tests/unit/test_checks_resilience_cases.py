@@ -98,3 +98,18 @@ def test_an_input_the_link_cannot_carry_is_skipped_not_missing(tmp_path: Path) -
     unit.run = run  # type: ignore[method-assign]
     r = resilience.malformed_input(unit)  # type: ignore[arg-type]
     assert r.verdict == Verdict.PASS and "cannot carry" in r.reason, r.reason
+
+
+def test_writes_refused_for_authentication_reach_no_setting(tmp_path: Path) -> None:
+    # Seen: every set_setting/read_setting answered 401 (the password had changed) and 5.13-1-2 PASSed.
+    unit = ScriptedUnit(tmp_path)
+    original = unit.run
+
+    def run(procedure: str, **kw: Any) -> ProcedureResult:
+        if procedure in ("set_setting", "read_setting"):
+            return ProcedureResult(procedure, outcome="http_401", detail="HTTP 401")
+        return original(procedure, **kw)
+
+    unit.run = run  # type: ignore[method-assign]
+    r = resilience.malformed_input(unit)  # type: ignore[arg-type]
+    assert r.verdict == Verdict.INCONCLUSIVE and "http_401" in r.reason, r.reason

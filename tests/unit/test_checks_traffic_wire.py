@@ -70,11 +70,11 @@ def test_5_5_7_2_observed_broker_plaintext_connect_fails() -> None:
 
 def test_5_5_7_2_observed_broker_over_tls_passes_and_needs_the_capture() -> None:
     seen = [Observed("observed", "cam/1/state", '{"temp": 21, "ssid": "harness-ab12"}')]
-    assert judge_security_parameters_on_wire(seen, PLANTED, WireView([TLS], []), transport_known=False).verdict == "PASS"
+    assert judge_security_parameters_on_wire(seen, PLANTED, WireView([TLS], [], complete=True), transport_known=False).verdict == "PASS"
     r = judge_security_parameters_on_wire(seen, PLANTED, NO_CAPTURE, transport_known=False)
     assert r.verdict == "INCONCLUSIVE" and "permission denied" in r.reason
     # a capture that saw no broker connection of the unit cannot say over what the messages came
-    assert judge_security_parameters_on_wire(seen, PLANTED, WireView([SSH], []), transport_known=False).verdict \
+    assert judge_security_parameters_on_wire(seen, PLANTED, WireView([SSH], [], complete=True), transport_known=False).verdict \
         == "INCONCLUSIVE"
 
 
@@ -87,32 +87,42 @@ def test_5_5_7_2_started_broker_keeps_its_own_transport_knowledge() -> None:
 
 def test_5_8_2_2_personal_data_from_the_wire() -> None:
     wire_plain = [Observed("plain", "MQTT cam/1/state", '{"ssid": "harness-ab12"}')]
-    view = WireView([PLAIN_MQTT], [])
+    view = WireView([PLAIN_MQTT], [], complete=True)
     assert judge_personal_data_on_wire(wire_plain, PLANTED, view, transport_known=False).verdict == "FAIL"
     observed = [Observed("observed", "cam/1/state", '{"ssid": "harness-ab12"}')]
-    assert judge_personal_data_on_wire(observed, PLANTED, WireView([TLS], []), transport_known=False).verdict == "PASS"
+    assert judge_personal_data_on_wire(observed, PLANTED, WireView([TLS], [], complete=True), transport_known=False).verdict == "PASS"
     assert judge_personal_data_on_wire(observed, PLANTED, NO_CAPTURE, transport_known=False).verdict == "INCONCLUSIVE"
 
 
 def test_5_5_1_2_passive_broker_channel() -> None:
     assert judge_broker_channel(WireView([PLAIN_MQTT], CONNECT_CREDS), BROKER).verdict == "FAIL"
-    assert judge_broker_channel(WireView([TLS], []), BROKER).verdict == "PASS"
-    assert judge_broker_channel(WireView([SSH], []), BROKER).verdict == "INCONCLUSIVE"
+    assert judge_broker_channel(WireView([TLS], [], complete=True), BROKER).verdict == "PASS"
+    assert judge_broker_channel(WireView([SSH], [], complete=True), BROKER).verdict == "INCONCLUSIVE"
     assert judge_broker_channel(NO_CAPTURE, BROKER).verdict == "INCONCLUSIVE"
 
 
 def test_5_5_1_2_bytes_the_dissector_could_not_place_prove_nothing() -> None:
     odd = WireConversation(f"{UNIT}:40002 → {BROKER}:8883", "unknown", "unrecognised binary", True, f"{BROKER}:8883")
-    assert judge_broker_channel(WireView([odd, TLS], []), BROKER).verdict == "PASS"
+    assert judge_broker_channel(WireView([odd, TLS], [], complete=True), BROKER).verdict == "PASS"
     assert judge_broker_channel(WireView([odd], []), BROKER).verdict == "INCONCLUSIVE"
 
 
 def test_observed_content_pass_needs_a_whole_publishing_cycle() -> None:
     seen = [Observed("plain", "MQTT cam/1/state (x)", '{"online": true}')]
-    view = WireView([PLAIN_MQTT], [])
+    view = WireView([PLAIN_MQTT], [], complete=True)
     r = judge_personal_data_on_wire(seen, PLANTED, view, transport_known=False, whole_cycle=False)
     assert r.verdict == "INCONCLUSIVE" and "whole cycle" in r.reason
     assert judge_personal_data_on_wire(seen, PLANTED, view, transport_known=False).verdict == "PASS"
     # a defect seen in the part that was observed stays a FAIL
     leak = [Observed("plain", "MQTT cam/1/telemetry (x)", '{"ssid": "harness-ab12"}')]
     assert judge_personal_data_on_wire(leak, PLANTED, view, transport_known=False, whole_cycle=False).verdict == "FAIL"
+
+
+def test_a_capture_not_confirmed_complete_never_passes() -> None:
+    partial = WireView([TLS, SSH], [], complete=False)
+    assert judge_authentication_channel(partial, []).verdict == "INCONCLUSIVE"
+    assert judge_broker_channel(partial, BROKER).verdict == "INCONCLUSIVE"
+    seen = [Observed("observed", "cam/1/state", '{"temp": 21}')]
+    assert judge_security_parameters_on_wire(seen, PLANTED, partial, transport_known=False).verdict == "INCONCLUSIVE"
+    # what it did show stays a FAIL
+    assert judge_authentication_channel(WireView([PLAIN_MQTT], CONNECT_CREDS), []).verdict == "FAIL"

@@ -55,6 +55,8 @@ class ScriptedUnit:
 
     def run(self, name: str, **kw: Any) -> ProcedureResult:
         self.calls.append(name)
+        if not self.answers:
+            raise LabFault("no answer on the console")
         if name == "read_version":
             return ProcedureResult(name, captures={"version": self.version})
         if name == "restore_firmware":

@@ -149,14 +149,18 @@ def test_password_only_console_with_settle(plug, tmp_path) -> None:  # type: ign
         device.close()
 
 
-def test_without_settle_the_same_console_loses_input(plug, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    device = make_device(tmp_path, plug_links(plug.path, 0.0), PLUG_PROCEDURES)
+def test_without_settle_the_same_console_loses_input(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    # Deaf for 1.5 s here, so that even a slow machine types into the deaf time.
+    plug = FakeConsole(Plug(), greeting=b"Password: ", deaf_s=1.5)
+    device = make_device(tmp_path, plug_links(plug.path, 0.0), {k: v for k, v in PLUG_PROCEDURES.items()
+                                                                if k != "attention"})
     try:
         attempt = device.try_login("admin", GOOD)
         assert attempt.outcome in ("timeout", "error") and attempt.alive_after is None  # never a refusal
         assert plug.dropped
     finally:
         device.close()
+        plug.close()
 
 
 # --- a console with no login at all -----------------------------------------------------------------
@@ -380,3 +384,97 @@ def test_accounts_password_follows_a_password_change(tmp_path) -> None:  # type:
     text, secret = render("{{accounts.admin.password}}", device.variables())
     assert (text, secret) == ("Hx-new-Passw0rd", True)
     assert render("{{accounts.admin.label_password}}", device.variables())[0] == GOOD
+
+
+# --- telnet: the server hangs up after the third failed login (BusyBox telnetd) ------------------------------
+
+class HangUpTelnetd:
+    """`login:`/`Password:`; after three wrong passwords the connection is reset without a word."""
+
+    def __init__(self) -> None:
+        import socket
+
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sessions = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        self.sock.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.sessions += 1
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    @staticmethod
+    def _line(conn: Any) -> str | None:
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = conn.recv(1)
+            if not chunk:
+                return None
+            data += chunk
+        return data.decode().strip()
+
+    def _session(self, conn: Any) -> None:
+        import socket
+        import struct
+
+        conn.settimeout(10)
+        try:
+            for failure in range(3):
+                conn.sendall(b"cam login: ")
+                user = self._line(conn)
+                if user is None:
+                    return
+                if not user:
+                    continue
+                conn.sendall(b"Password: ")
+                if self._line(conn) == GOOD:
+                    conn.sendall(b"\r\n# ")
+                    while self._line(conn) not in (None, "exit"):
+                        conn.sendall(b"\r\n# ")
+                    return
+                if failure < 2:
+                    conn.sendall(b"\r\nLogin incorrect\r\n")
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+def test_telnet_hang_up_after_failed_logins_is_a_refusal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = HangUpTelnetd()
+    links = {"telnet": {"type": "telnet", "port": server.port, "timeout": 2,
+                        "prompts": {"prompt": r"# $", "login": r"login: $", "password": r"Password: $"}}}
+    procedures = {
+        "attention": [{"telnet.send": ""}, {"telnet.expect_one_of": {"logged_in": "prompt", "logged_out": "login"}}],
+        "login": [{"telnet.send": ""}, {"telnet.expect": "login"}, {"telnet.send": "{{user}}"},
+                  {"telnet.expect": "password"}, {"telnet.send": "{{password}}"},
+                  {"telnet.expect_one_of": {"ok": "prompt", "rejected": "Login incorrect"}}],
+        "alive": [{"telnet.send": ""}, {"telnet.expect": "login"}],
+    }
+    device = make_device(tmp_path, links, procedures, address="127.0.0.1")
+    try:
+        attempts = [device.try_login("admin", f"wrong-{n}") for n in range(4)]
+        assert [(a.outcome, a.alive_after) for a in attempts] == [("rejected", True)] * 4
+        assert server.sessions >= 2  # the third failure ended the first session
+        device.ensure("logged_in")
+        device.ensure("logged_out")  # no logout procedure: a new telnet session
+        assert device.state.session == "logged_out"
+    finally:
+        device.close()
+        server.stop()

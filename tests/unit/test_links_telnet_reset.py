@@ -157,3 +157,71 @@ def test_input_into_an_ended_session_is_not_resent(tmp_path) -> None:  # type: i
             link.send("root")
             assert link.sessions_ended >= 1
             assert link.expect("login", timeout=5).text == "login: "
+
+
+class PausingServer:
+    """Hangs up after a wrong password and accepts no connection for ``pause_s`` after that (an
+    inetd-started telnetd restarting)."""
+
+    def __init__(self, pause_s: float) -> None:
+        self.pause_s = pause_s
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.sessions = 0
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self.sock.settimeout(0.2)
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.sessions += 1
+            conn.settimeout(10)
+            with conn:
+                conn.sendall(b"camera login: ")
+                if ResettingServer._line(conn) is None:
+                    continue
+                conn.sendall(b"Password: ")
+                ResettingServer._line(conn)
+            self.sock.close()  # nobody answers for a while
+            self._stop.wait(self.pause_s)
+            if self._stop.is_set():
+                return
+            self.sock = socket.create_server(("127.0.0.1", self.port))
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.sock.close()
+        self.thread.join(5)
+
+
+def test_a_telnetd_that_pauses_after_hanging_up_is_waited_for(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    srv = PausingServer(pause_s=0.6)
+    try:
+        with TelnetLink("telnet", host="127.0.0.1", port=srv.port, prompts=PROMPTS, timeout=5,
+                        transcript_dir=tmp_path, scope=Scope(["127.0.0.0/8"])) as link:
+            assert _login(link, "wrong") == "rejected"
+            assert link.expect("login", timeout=5).text == "login: "  # the proof of life, once it is back
+            assert srv.sessions == 2
+    finally:
+        srv.stop()
+
+
+def test_a_telnetd_that_never_comes_back_is_a_lab_fault_after_the_refusal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from harness.links.base import LinkError
+
+    srv = PausingServer(pause_s=30)
+    try:
+        with TelnetLink("telnet", host="127.0.0.1", port=srv.port, prompts=PROMPTS, timeout=0.8,
+                        transcript_dir=tmp_path, scope=Scope(["127.0.0.0/8"])) as link:
+            assert _login(link, "wrong") == "rejected"  # the device did refuse
+            with pytest.raises(LinkError, match="accepted no new one"):
+                link.send("")  # the proof of life cannot even connect: a lab fault, not a PASS
+    finally:
+        srv.stop()

@@ -238,13 +238,13 @@ def test_query_headers_json_and_filters(tmp_path: Path, server: int) -> None:
                   "headers": {"X-Test": "{{unit.vars.greeting | base64}}"},
                   "capture": {"header": {"json": "header"}, "g": {"json": "query.g.0"}}}],
         "post_json": [{"web.post": "/json", "json": {"name": "{{unit.serial}}", "list": ["{{unit.vars.slot | hex}}"]},
-                       "capture": {"name": {"json": "got.name"}, "hexed": {"json": "got.list.0"}}}],
+                       "capture": {"name": {"json": "got.{{field}}"}, "hexed": {"json": "got.list.0"}}}],
     })
     echo = dev.run("echo")
     assert echo.ok
     assert echo.captures["header"] == base64.b64encode(b"hi there/1").decode()
     assert echo.captures["g"] == "hi%20there%2F1"  # the query encodes the already-encoded value once more
-    posted = dev.run("post_json")
+    posted = dev.run("post_json", field="name")
     assert posted.captures == {"status": 200, "name": "S1", "hexed": "42"}
     dev.close()
 

@@ -73,7 +73,8 @@ def test_defects_parse_known_names_and_refuse_others() -> None:
     assert chosen.names() == ["uart_root_shell", "cloud_plaintext"]
     with pytest.raises(DefectError):
         Defects.parse(["debug_shell"])
-    assert set(model.DEFECTS) == {"uart_root_shell", "no_ssh_lockout", "service_account", "cloud_plaintext"}
+    assert set(model.DEFECTS) == {"uart_root_shell", "no_ssh_lockout", "service_account", "cloud_plaintext",
+                                  "telnet_enabled"}
 
 
 def test_addresses_keep_apart_from_the_hub_and_the_plug() -> None:

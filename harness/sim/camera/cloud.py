@@ -13,8 +13,8 @@ the broker against the cloud CA (`cloud_plaintext`: mqtt://<cloud>:1883), publis
 paho runs its network loop in its own thread and reconnects by itself; publishing is thread-safe.
 
 Stopping Mosquitto with the simulator: LabBroker ends its processes on stop() and at exit; a
-simulator killed hard leaves them behind, so their PIDs go into <run-dir>/cloud-broker.pids and
-the next simulator on that run directory ends those that are still Mosquitto (a reaper by pidfile:
+simulator killed hard leaves them behind, so their PIDs and command lines go into <run-dir>/cloud-broker.pids and
+the next simulator on that run directory ends those still running with the same command line (a reaper by pidfile:
 Popen offers no hook for PR_SET_PDEATHSIG without changing the lab broker's launcher)."""
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import json
 import os
+import select
 import signal
 import ssl
 import threading
@@ -71,26 +72,50 @@ def reap_stale(run_dir: Path) -> None:
     """End the Mosquitto processes a killed simulator left behind on this run directory."""
     path = run_dir / PIDFILE
     try:
-        pids = [int(p) for p in path.read_text().split()]
+        records = json.loads(path.read_text())
     except (OSError, ValueError):
         return
-    for pid in pids[:16]:
+    for record in records[:16] if isinstance(records, list) else []:
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        except OSError:
+            pid, cmdline = int(record["pid"]), str(record["cmdline"])
+            running = Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+        except (OSError, KeyError, TypeError, ValueError):
             continue
-        if b"mosquitto" in cmdline:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)
+        if running == cmdline:  # the same process, not a reused PID
+            _end(pid)
     path.unlink(missing_ok=True)
+
+
+def _end(pid: int, timeout: float = 5.0) -> None:
+    """SIGTERM and wait for the exit (a pidfd turns readable when the process is gone), so that its
+    ports are free before the new broker binds them."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError:
+        return
+    try:
+        os.kill(pid, signal.SIGTERM)
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(timeout * 1000):
+            os.kill(pid, signal.SIGKILL)
+            poller.poll(timeout * 1000)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def start_broker(run_dir: Path, host: str, accounts: dict[str, str]) -> CloudBroker:
     ca = LabCA.load_or_create(run_dir / "cloud-ca", common_name="Lumatek Cloud Root CA", key_type="ec")
     broker = CloudBroker(run_dir / "cloud-broker", ca=ca, accounts=accounts, host=host)
     broker.start()
-    pids = [str(broker.pid("tls"))] if broker.pid("tls") else []
-    (run_dir / PIDFILE).write_text(" ".join(pids) + "\n")
+    pid = broker.pid("tls")
+    records = []
+    with contextlib.suppress(OSError):
+        if pid is not None:
+            records.append({"pid": pid, "cmdline": Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")})
+    (run_dir / PIDFILE).write_text(json.dumps(records) + "\n")
     return broker
 
 

@@ -27,7 +27,8 @@ MAX_UNITS = 9
 CLOUD_PORTS = {"plain": 1883, "tls": 8883}
 MAX_BLOCKS = 8
 
-# The camera's services on its own address (unit n of block b: 127.91.b.n).
+# The camera's services on its own address (unit n of block b: 127.91.b.n); telnet only with the
+# `telnet_enabled` defect.
 PORTS = {"https": 7443, "ssh": 7022, "telnet": 7023}
 
 FAILLOCK_DENY = 5  # pam_faillock deny=5
@@ -52,10 +53,12 @@ class Defect:
 DEFECTS: dict[str, Defect] = {
     "uart_root_shell": Defect("the UART starts a root shell on Enter, without a login (5.6-4)"),
     "no_ssh_lockout": Defect("sshd has no pam_faillock: SSH never locks an account (5.1-5)"),
-    "service_account": Defect("a factory account 'support' with the same password on every unit, usable over "
-                              "telnet and SSH, that no interface can change (5.1-1, 5.1-4)"),
+    "service_account": Defect("a factory account 'support' with the same password on every unit, usable on the "
+                              "console, SSH (and telnet), that no interface can change (5.1-1, 5.1-4)"),
     "cloud_plaintext": Defect("the cloud MQTT client uses the broker's plaintext port 1883, credentials in "
                               "CONNECT (5.5-1, 5.5-7, 5.8-2, 5.1-3)"),
+    "telnet_enabled": Defect("BusyBox telnetd (installer access, port 7023) left running in production firmware: "
+                             "passwords in clear (5.6-1 when undeclared, 5.1-3, 5.5-7)"),
 }
 
 
@@ -69,6 +72,7 @@ class Defects:
     no_ssh_lockout: bool = False
     service_account: bool = False
     cloud_plaintext: bool = False
+    telnet_enabled: bool = False
 
     @classmethod
     def parse(cls, names: Iterable[str]) -> Defects:

@@ -1,5 +1,5 @@
 """A camera's network presence: its own loopback address (127.91.<block>.<n>) and its services,
-https 7443, ssh 7022, telnet 7023. The hub's claim socket keeps the address while the supply is
+https 7443, ssh 7022 (and telnet 7023 with the `telnet_enabled` defect). The hub's claim socket keeps the address while the supply is
 off (harness.sim.network.claim); services close at power-off and listen again at power-on, which
 is what harness.sim.supply.UnitSupply expects (suspend/resume)."""
 
@@ -28,7 +28,7 @@ class CameraNetwork:
         self.ca = ca
         self.loop = loop
         self.ssh = CameraSshServer(unit, cloud, key_dir / f"{unit.identity.uid}.ssh_host_key")
-        self.telnet = CameraTelnetServer(unit, cloud)
+        self.telnet = CameraTelnetServer(unit, cloud) if unit.defects.telnet_enabled else None
         self.web: CameraWebServer | None = None
         self.address: str | None = None
         self.listening = False
@@ -37,7 +37,7 @@ class CameraNetwork:
 
     @property
     def services(self) -> dict[str, int]:
-        return dict(PORTS)
+        return {name: port for name, port in PORTS.items() if name != "telnet" or self.telnet is not None}
 
     async def bind(self, address: str) -> None:
         try:
@@ -53,7 +53,8 @@ class CameraNetwork:
             self._certs = self.ca.issue([address])
         self.web = CameraWebServer(self.unit, self.cloud, address, PORTS["https"], self._certs, self.loop)
         await self.ssh.start(address, PORTS["ssh"])
-        await self.telnet.start(address, PORTS["telnet"])
+        if self.telnet is not None:
+            await self.telnet.start(address, PORTS["telnet"])
         self.listening = True
 
     def serve(self) -> None:
@@ -80,7 +81,8 @@ class CameraNetwork:
             web, self.web = self.web, None
             await asyncio.to_thread(web.close)
         await self.ssh.close()
-        await self.telnet.close()
+        if self.telnet is not None:
+            await self.telnet.close()
 
     async def close(self) -> None:
         await self._stop_services()

@@ -80,8 +80,9 @@ class Shell:
     def _out(self, *lines: str) -> None:
         self.term.emit("".join(f"{line}\r\n" for line in lines))
 
-    async def run_line(self, line: str) -> bool:
-        """One command; False when the session is over."""
+    async def run_line(self, line: str, prompt_after: bool = True) -> bool:
+        """One command; False when the session is over. `prompt_after` off: a command given to
+        sshd (`ssh cam id`) ends without a prompt."""
         try:
             argv = shlex.split(line)
         except ValueError:
@@ -105,7 +106,8 @@ class Shell:
             await self._passwd(argv[1:])
         elif cmd:
             self._out(*self._command(cmd, argv[1:]))
-        self.term.emit(prompt(self.user))
+        if prompt_after:
+            self.term.emit(prompt(self.user))
         return True
 
     def _command(self, cmd: str, args: list[str]) -> list[str]:

@@ -57,7 +57,7 @@ async def _session(front: CameraSshServer, process: asyncssh.SSHServerProcess) -
     shell = Shell(front.camera, term, user, front.cloud)
     try:
         if process.command:
-            await shell.run_line(process.command)
+            await shell.run_line(process.command, prompt_after=False)
         else:
             term.emit(f"{MOTD}{prompt(user)}")
             await shell.run()

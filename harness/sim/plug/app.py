@@ -21,7 +21,7 @@ from harness.sim.certs import SimCA
 from harness.sim.network import claim
 from harness.sim.plug import catalog
 from harness.sim.plug.catalog import Behaviour
-from harness.sim.plug.cloud import CloudError, VendorCloud
+from harness.sim.plug.cloud import VendorCloud
 from harness.sim.plug.console import PlugConsole
 from harness.sim.plug.firmware import Firmware
 from harness.sim.plug.mqtt import CloudEndpoint, PlugMqtt
@@ -30,6 +30,7 @@ from harness.sim.plug.unit import PlugUnit
 from harness.sim.plug.web import PlugWeb
 from harness.sim.pty_port import PtyPort
 from harness.sim.timing import Delays
+from harness.verdict import LabFault
 
 HTTPS_PORT = 8443
 LAB_FILE = "lab.yaml"
@@ -68,8 +69,16 @@ capture: {{interface: lo}}
 """
 
 
+def _port_free(address: str, port: int) -> None:
+    """OSError (EADDRINUSE) when a TCP port cannot be bound on `address`, e.g. a wildcard listener."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((address, port))
+
+
 class _Claims:
-    """The block's addresses, held for the simulator's life (harness.sim.network.claim)."""
+    """The block's addresses, held for the simulator's life (harness.sim.network.claim); a block is
+    taken only when the fixed ports are free on all its addresses."""
 
     def __init__(self) -> None:
         self.sockets: list[socket.socket] = []
@@ -77,9 +86,14 @@ class _Claims:
     def take(self, units: int) -> int:
         for block in range(catalog.MAX_BLOCKS):
             try:
-                for address in [catalog.cloud_address(block)] + [catalog.unit_address(block, i)
-                                                                 for i in range(1, units + 1)]:
+                cloud = catalog.cloud_address(block)
+                self.sockets.append(claim(cloud))
+                for port in (catalog.CLOUD_TLS_PORT, catalog.CLOUD_PLAIN_PORT):
+                    _port_free(cloud, port)
+                for address in [catalog.unit_address(block, i) for i in range(1, units + 1)]:
                     self.sockets.append(claim(address))
+                    for port in (HTTPS_PORT, catalog.HTTP_PORT):
+                        _port_free(address, port)
                 return block
             except OSError as exc:
                 self.release()
@@ -138,7 +152,7 @@ async def _serve(opts: Options, run_dir: Path, behaviour: Behaviour) -> None:
             firmwares.append(Firmware(catalog.identity(i), behaviour, run_dir / "flash" / f"U{i}.json", address,
                                       taken_labels=[f.label for f in firmwares]))
         device_keys = {f.mqtt_user: secrets.token_urlsafe(18) for f in firmwares}
-        cloud = VendorCloud(run_dir / "cloud", catalog.cloud_address(block), [catalog.CLOUD_NAME],
+        cloud = VendorCloud(run_dir / "cloud-broker", catalog.cloud_address(block), [catalog.CLOUD_NAME],
                             catalog.CLOUD_TLS_PORT, catalog.CLOUD_PLAIN_PORT, device_keys,
                             {f.mqtt_user: f.topic for f in firmwares})
         cloud.start()
@@ -196,7 +210,7 @@ def run(opts: Options) -> int:
         with run_dir_lock(run_dir):
             runtime.withdraw_runtime(run_dir)  # a stale file from a killed simulator is not readiness
             asyncio.run(_serve(opts, run_dir, behaviour))
-    except (RunDirBusy, OSError, CloudError) as exc:
+    except (RunDirBusy, OSError, LabFault) as exc:
         print(f"harness sim: {exc}", file=sys.stderr)
         return 1
     return 0

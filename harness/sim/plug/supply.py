@@ -7,6 +7,7 @@ settings, as `Reset 1` does."""
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 
 from harness.sim.plug.firmware import FACTORY_RESET
@@ -49,7 +50,11 @@ class PlugSupply:
 
     async def _output(self, on: bool) -> None:
         if on:
-            await asyncio.to_thread(self.web.listen, self.address)
+            try:
+                await asyncio.to_thread(self.web.listen, self.address)
+            except OSError as exc:  # someone took a port while the plug was off: it boots without its web
+                print(f"harness sim: {self.unit.ident.uid}: its web server could not listen again on "
+                      f"{self.address}: {exc}", file=sys.stderr, flush=True)
             self.unit.power_on()
         else:
             self.unit.power_cut()

@@ -1,7 +1,8 @@
 """The plug's web server: HTTPS with the command endpoint `GET /cm?cmnd=<Command>%20<args>` (or
-POST with a form body `cmnd=…`; JSON answers) behind HTTP Basic auth (user admin, the plug's password), and plain HTTP that only
-redirects to HTTPS. Five refused logins in a row lock the endpoint: 429 with Retry-After for
-LOCK_SECONDS (scaled by --time-scale)."""
+POST with a form body `cmnd=…`; JSON answers) behind HTTP Basic auth (user admin, the plug's
+password), and plain HTTP that only redirects to HTTPS. Five refused logins in a row lock the
+endpoint (harness.sim.lockout: 30 s, doubling with each further refusal, at most 15 min, scaled by
+--time-scale): 429 with Retry-After from the refusal that starts the lock until it ends."""
 
 from __future__ import annotations
 
@@ -16,39 +17,34 @@ from typing import Any
 
 from harness.sim.certs import LabCertificates
 from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, tls_context
+from harness.sim.lockout import Lockout, shown_seconds
 from harness.sim.plug.catalog import ADMIN_USER, MODEL
 from harness.sim.plug.unit import PlugUnit
 
 REALM = MODEL
-MAX_FAILURES = 5
-LOCK_SECONDS = 30.0
 SERVER = "Voltiq-httpd/9.4"
 MAX_BODY = 256 * 1024
 
 
 class _Guard:
-    """Consecutive refused logins and the lock they cause (shared by all request threads)."""
+    """Refused logins and the lock they cause (harness.sim.lockout), shared by all request threads."""
 
     def __init__(self, scale: float) -> None:
-        self.scale = scale
         self._lock = threading.Lock()
-        self.failures = 0
-        self.locked_until = 0.0
+        self.lockout = Lockout(enabled=True, scale=scale)
 
     def locked_for(self) -> float:
         with self._lock:
-            return max(0.0, self.locked_until - time.monotonic())
+            return self.lockout.remaining(time.monotonic())
 
-    def refused(self) -> None:
+    def refused(self) -> float | None:
+        """Count a refused login; the lock period (real seconds) when this refusal starts a lock."""
         with self._lock:
-            self.failures += 1
-            if self.failures >= MAX_FAILURES:
-                self.failures = 0
-                self.locked_until = time.monotonic() + LOCK_SECONDS * self.scale
+            return self.lockout.failure(time.monotonic())
 
     def accepted(self) -> None:
         with self._lock:
-            self.failures = 0
+            self.lockout.success()
 
 
 class _Server(TlsHttpServer):
@@ -100,7 +96,7 @@ class _Handler(_Base):
         guard = self.server.guard
         wait = guard.locked_for()
         if wait > 0:
-            self._json(429, {"WARNING": "Too many failed logins"}, {"Retry-After": str(max(1, round(wait)))})
+            self._locked(wait)
             return False
         scheme, _, value = (self.headers.get("Authorization") or "").partition(" ")
         user, password = "", None
@@ -113,10 +109,16 @@ class _Handler(_Base):
             guard.accepted()
             return True
         if password is not None:  # a refused login counts; a request without credentials does not
-            guard.refused()
+            period = guard.refused()
+            if period is not None:  # the refusal that starts a lock says so
+                self._locked(period)
+                return False
         self._json(401, {"WARNING": "Need user=admin and the plug's password"},
                    {"WWW-Authenticate": f'Basic realm="{REALM}"'})
         return False
+
+    def _locked(self, seconds: float) -> None:
+        self._json(429, {"WARNING": "Too many failed logins"}, {"Retry-After": str(shown_seconds(seconds))})
 
     def do_GET(self) -> None:  # noqa: N802 - http.server API
         url = urllib.parse.urlsplit(self.path)
