@@ -326,16 +326,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     profiles = PROJECT_ROOT / "device_profiles"
     codes = {}
+    from harness.profile import load_profile
     for persona in args.persona or ["compliant", "legacy"]:
-        sim = SimulatorProcess(persona, Path(args.sim_dir) / persona, units=args.units, time_scale=args.time_scale)
+        profile_path = profiles / f"sim-{persona}.yaml"
+        # Each simulated family's profile declares its own units (the camera and the plug two).
+        units = min(args.units, len(load_profile(profile_path).units))
+        sim = SimulatorProcess(persona, Path(args.sim_dir) / persona, units=units, time_scale=args.time_scale)
         try:
             sim.start()
         except SimulatorError as exc:
             return _error(str(exc))
         try:
             print(f"\n=== persona {persona}: simulator pid {sim.runtime.get('pid')}, units {', '.join(sim.runtime.get('units', {}))}")
-            run_args = argparse.Namespace(profile=str(profiles / f"sim-{persona}.yaml"), lab=str(sim.lab_path),
-                                          runtime=None, unit=[f"U{i}" for i in range(1, args.units + 1)],
+            run_args = argparse.Namespace(profile=str(profile_path), lab=str(sim.lab_path),
+                                          runtime=None, unit=[f"U{i}" for i in range(1, units + 1)],
                                           run_dir=str(out / persona), rerun=None,
                                           parallel=not args.serial, pytest_args=[], suites=None, quiet=args.quiet,
                                           no_allure=args.no_allure, runner=args.runner, robot_suites=None,
@@ -426,9 +430,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="start the simulator personas and run everything against them")
     d.add_argument("--out", default="reports/demo")
     d.add_argument("--sim-dir", default=".sim")
-    d.add_argument("--persona", action="append", choices=["compliant", "legacy"])
+    d.add_argument("--persona", action="append", choices=["compliant", "legacy", "camera", "plug"],
+                   help="simulated device to run (repeatable; default compliant and legacy); camera and plug "
+                        "are built unlike the hub (docs/personas/)")
     d.add_argument("--units", type=int, default=3, choices=[1, 2, 3],
-                   help="units per persona (the simulator profiles declare U1..U3; 5.1-2-2 needs 2)")
+                   help="units per persona, at most what its profile declares (the hub's U1..U3, the camera's "
+                        "and the plug's U1..U2; 5.1-2-2 needs 2)")
     d.add_argument("--time-scale", type=float, default=0.05, help="simulator delay factor (1.0 = realistic)")
     d.add_argument("--runner", choices=list(RUNNERS), default="pytest", help="as for `harness run` (default pytest)")
     d.add_argument("--quiet", action="store_true")

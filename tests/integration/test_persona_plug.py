@@ -9,7 +9,6 @@ import base64
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -25,6 +24,7 @@ import serial
 import yaml
 
 from harness.results import latest_by_case
+from harness.simctl import SimulatorProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ROOT / "test_suites" / "pytest"
@@ -39,11 +39,11 @@ pytestmark = [pytest.mark.integration,
 # the slow ones (dictionaries, injections, the capture) run in the baseline and where the defect
 # is expected to fail them.
 QUICK = ("5.1-4-2", "5.11-1-2", "5.5-5-2")
-SLOW = ("5.1-1-2", "5.1-5-2", "5.13-1-2", "5.9-1-2", "5.9-2-2")
+SLOW = ("5.1-1-2", "5.1-5-2", "5.13-1-2", "5.9-1-2", "5.9-2-2", "5.6-2-2")
 TRAFFIC = ("5.5-1-2", "5.5-7-2", "5.8-2-2", "5.1-3-2")  # from the passive capture: root and tcpdump
 ACROSS_UNITS = {"5.1-2-1": None, "5.1-2-2": "*"}  # from 5.1-1-2 on two units
 SUITE_FILES = ["test_5_1_passwords.py", "test_5_1_5_brute_force.py", "test_5_11_erasure.py", "test_5_5_communication.py",
-               "test_5_9_resilience.py", "test_5_8_personal_data.py", "test_5_1_3_authentication_channel.py"]
+               "test_5_9_resilience.py", "test_5_6_surface.py", "test_5_8_personal_data.py", "test_5_1_3_authentication_channel.py"]
 
 # scenario: (defect or None, units, {test case: verdict}); test cases not listed are PASS.
 SCENARIOS: dict[str, tuple[str | None, int, dict[str, str]]] = {
@@ -55,8 +55,10 @@ SCENARIOS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     "setting_injection": ("setting_injection", 1, {"5.13-1-2": "FAIL"}),
     "reset_keeps_settings": ("reset_keeps_settings", 1, {"5.11-1-2": "FAIL"}),
     # Any password "logs in" on an endpoint that checks none: the web dictionary finds working
-    # credentials and the old password still works after a change.
-    "open_command_endpoint": ("open_command_endpoint", 1, {"5.5-5-2": "FAIL", "5.1-1-2": "FAIL", "5.1-4-2": "FAIL"}),
+    # credentials, the old password still works after a change, and `Status 0` tells a stranger
+    # the firmware version, serial number and MAC.
+    "open_command_endpoint": ("open_command_endpoint", 1, {"5.5-5-2": "FAIL", "5.1-1-2": "FAIL", "5.1-4-2": "FAIL",
+                                                           "5.6-2-2": "FAIL"}),
 }
 # A tiny default-credential dictionary: the persona's passwords are either random or `admin`, and
 # the empty password exercises the console's "prompt again" refusal.
@@ -94,43 +96,18 @@ def bench_profile(tmp: Path, units: int, *, fast: bool = True) -> Path:
     return path
 
 
-class PlugSimulator:
-    """`harness sim --persona plug` as a child process; ready when runtime.json appears."""
+class PlugSimulator(SimulatorProcess):
+    """`harness sim --persona plug` as a child process (harness.simctl), with its secrets."""
 
     def __init__(self, run_dir: Path, units: int, defects: list[str], time_scale: float = 0.0) -> None:
-        self.run_dir = run_dir
-        self.cmd = [sys.executable, "-m", "harness.sim", "--persona", "plug", "--units", str(units),
-                    "--run-dir", str(run_dir), "--time-scale", str(time_scale), "--lifetime", "600"]
-        for defect in defects:
-            self.cmd += ["--defect", defect]
-        self.proc: subprocess.Popen[bytes] | None = None
+        super().__init__("plug", run_dir, defects=dict.fromkeys(defects), units=units, time_scale=time_scale,
+                         lifetime=600.0)
+        self.secrets: dict[str, str] = {}
 
-    def __enter__(self) -> PlugSimulator:
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        runtime = self.run_dir / "runtime.json"
-        with open(self.run_dir / "simulator.log", "ab") as log:
-            self.proc = subprocess.Popen(self.cmd, cwd=ROOT, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
-                                         start_new_session=True)
-        deadline = time.monotonic() + 30
-        while not runtime.exists():
-            try:  # wakes at once if the simulator dies
-                code = self.proc.wait(0.05)
-                raise AssertionError(f"plug simulator exited {code}: {(self.run_dir / 'simulator.log').read_text()}")
-            except subprocess.TimeoutExpired:
-                pass
-            assert time.monotonic() < deadline, "plug simulator not ready within 30 s"
-        self.runtime = json.loads(runtime.read_text())
+    def start(self, timeout: float = 30.0) -> PlugSimulator:
+        super().start(timeout)
         self.secrets = json.loads((self.run_dir / "secrets.json").read_text())
         return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
 
 
 def run_scenario(scenario: str, tmp: Path) -> dict:
@@ -218,7 +195,7 @@ def test_cloud_broker_ends_when_the_simulator_is_killed(tmp_path: Path) -> None:
                    if "mosquitto" in Path(f"/proc/{c}/cmdline").read_bytes().decode(errors="replace")]
         assert len(brokers) == 1
         started = time.monotonic()
-        sim.proc.kill()  # no chance to clean up: the kernel's parent-death signal must end the broker
+        sim.proc.kill()  # no chance to clean up: the reaper must end the broker
         sim.proc.wait(10)
         assert _gone(brokers[0], 5.0), "the cloud broker outlived a killed simulator"
         assert time.monotonic() - started < 5.0

@@ -92,21 +92,24 @@ class CameraUnit(Unit):
         return False  # root's password is locked ('!' in /etc/shadow); unknown users fail alike
 
     async def login_on(self, surface: str, user: str, password: str) -> LoginOutcome:
-        """One login on `surface` (console | telnet | ssh | web). Network logins through PAM share
-        the per-account faillock tally (sshd only without the `no_ssh_lockout` defect); the UART
-        console is exempt so that the owner can always recover the unit."""
+        """One login on `surface` (console | telnet | ssh | web). SSH and telnet logins go through
+        PAM and share the per-account faillock tally (sshd only without the `no_ssh_lockout`
+        defect); the UART console is exempt so that the owner can always recover the unit; the web
+        server has its own limiter (`web_limit`, an announced 429)."""
         self.login_attempts += 1
-        counted = surface == "telnet" or (surface == "ssh" and not self.defects.no_ssh_lockout)
-        lock = self.faillock.setdefault(user, Faillock(unlock=model.FAILLOCK_UNLOCK * self.delays.scale))
+        known = user in (*self.accounts(), "root")  # pam_faillock keeps a tally for existing accounts only
+        counted = known and (surface == "telnet" or (surface == "ssh" and not self.defects.no_ssh_lockout))
+        lock = self.faillock.setdefault(user, Faillock(unlock=model.FAILLOCK_UNLOCK * self.delays.scale)) \
+            if counted else None
         ok = self.password_matches(user, password)
-        if counted and lock.locked(model.now()):
+        if lock is not None and lock.locked(model.now()):
             # preauth denies; pam_unix still runs, and only a wrong password reaches authfail and
             # is recorded (which extends the lock). pam_faildelay: a lock looks like a refusal.
             if not ok:
                 lock.record(False, model.now())
             await self.delays.sleep(self.delays.failed_login)
             return LoginOutcome(LoginResult.REFUSED)
-        if counted:
+        if lock is not None:
             lock.record(ok, model.now())
         if ok:
             return LoginOutcome(LoginResult.OK)
