@@ -56,15 +56,24 @@ def _error(msg: str) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    lab = None
     try:
         profile = load_profile(args.profile)
         if args.lab:
-            load_lab(args.lab)
+            lab = load_lab(args.lab)
             if args.resolve:
                 open_bench(args.profile, args.lab).resolve_all()
     except ConfigError as exc:
         for issue in exc.issues:
             print(issue, file=sys.stderr)
+        return EXIT_USAGE
+    # The update package format: a built-in, or a plugin only the lab configuration can declare.
+    from harness.firmware.formats import format_problems
+    problems = format_problems(profile.updates.format, container=getattr(profile.updates, "container", None),
+                               plugins=getattr(lab, "firmware_formats", None) if lab is not None else None)
+    for problem in problems:
+        print(f"{args.profile}: updates.format: {problem}", file=sys.stderr)
+    if problems:
         return EXIT_USAGE
     units = ", ".join(u.id for u in profile.units)
     print(f"{args.profile}: OK — {profile.product.manufacturer} {profile.product.model}, units {units}, "
