@@ -201,15 +201,15 @@ def _print_estimate(bench: Any, args: argparse.Namespace) -> None:
     login (2-3 s per failure) times a dictionary is most of a run on real devices."""
     from harness.attacks import estimate_brute_force, format_estimate
     from harness.checks.passwords import load_dictionary
-    size = 0
-    for path in (PROJECT_ROOT / "fixtures" / "dictionaries").glob("*.csv"):
+    creds: list[Any] = []
+    for path in sorted((PROJECT_ROOT / "fixtures" / "dictionaries").glob("*.csv")):
         try:
-            size += len(load_dictionary(path))
+            creds += load_dictionary(path)
         except (OSError, ValueError):
             continue
     units = len(args.unit or bench.profile.units)
     try:
-        print(format_estimate(estimate_brute_force(bench.profile, size), units=units))
+        print(format_estimate(estimate_brute_force(bench.profile, creds), units=units))
     except Exception as exc:  # noqa: BLE001 - an estimate must never stop a run
         print(f"brute-force estimate unavailable: {exc}")
 
