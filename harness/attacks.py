@@ -196,15 +196,16 @@ class AttackReport:
     seconds: float = 0.0
     probes: int = 0
 
-    def evidence(self) -> list[Evidence]:
+    def evidence(self, label: str = "") -> list[Evidence]:
+        where = label or self.interface
         rows = [{"interface": self.interface, "planned": self.planned, "attempts": len(self.attempts),
                  "known-good logins": self.probes, "locks": len(self.locks),
                  "silent locks": sum(1 for lk in self.locks if lk.silent),
                  "counter at start": self.start.state if self.start else "not set",
                  "stopped early": self.stopped or "no", "seconds": round(self.seconds, 1)}]
-        ev = [Evidence("table", f"attack conduct ({self.interface})", rows)]
+        ev = [Evidence("table", f"attack conduct ({where})", rows)]
         if self.locks:
-            ev.append(Evidence("table", f"lockouts met ({self.interface})", [lk.row() for lk in self.locks]))
+            ev.append(Evidence("table", f"lockouts met ({where})", [lk.row() for lk in self.locks]))
         return ev
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from harness.attacks import (
@@ -123,7 +124,7 @@ def _findings(report: AttackReport) -> list[dict[str, str]]:
 
 def _judge(report: AttackReport, phase: str) -> CheckResult:
     result = pw.judge_dictionary_attack(report.attempts, report.planned, phase, stopped=report.stopped)
-    result.evidence += report.evidence()
+    result.evidence += report.evidence(phase if report.interface in phase else f"{report.interface}, {phase}")
     return result
 
 
@@ -187,6 +188,9 @@ class AccountToChange:
     source: str
     change: str | None = "change_password"
     logins: list[tuple[str, str]] = field(default_factory=list)  # (interface, login procedure)
+    found_on: tuple[str, str] | None = None  # (interface, login procedure) where 5.1-1-2 saw it work
+    covered_by: str | None = None  # the account whose change also revoked this credential
+    covered_detail: str = ""
 
 
 # Accounts beyond the IXIT's that 5.1-1-2 found working: a device accepting any password would
@@ -228,6 +232,9 @@ def accounts_to_change(device: Device, found: list[dict[str, str]]) -> list[Acco
                                f"{cred.get('interface', '?')}")
         if cred.get("interface") in logins:
             acct.logins.append((cred["interface"], logins[cred["interface"]]))
+            acct.found_on = (cred["interface"], logins[cred["interface"]])
+        elif cred.get("interface") == "console":
+            acct.found_on = ("console", "login")
         out[user] = acct
     return list(out.values())
 
@@ -250,8 +257,17 @@ def user_can_change_password(tc: TestCaseContext, device: Device,
         tc.add(Evidence("text", "limits", f"{len(found)} working public default credentials were found; only the "
                                           f"first {MAX_FOUND_ACCOUNTS} further accounts are changed"))
     parts = []
+    found_accounts = [a for a in accounts[1:] if a.found_on is not None]
     for n, acct in enumerate(accounts):
-        result = _change_one(tc, device, acct, primary=n == 0)
+        if acct.covered_by is not None:
+            parts.append(CheckResult.passed(
+                f"account {acct.user!r} ({acct.source}): the credential stopped working when {acct.covered_by}'s "
+                f"password was changed (the same account under another name)",
+                Evidence("observation", f"{acct.user} while {acct.covered_by}'s password was changed",
+                         acct.covered_detail)))
+            continue
+        result = _change_one(tc, device, acct, primary=n == 0,
+                             while_changed=lambda: _revoked_with(device, accounts[0].user, found_accounts))
         parts.append(result)
         if n == 0:
             if result.verdict == Verdict.INCONCLUSIVE and device.state.session == "unknown":
@@ -261,11 +277,29 @@ def user_can_change_password(tc: TestCaseContext, device: Device,
         else:
             device.state.user, device.state.password = primary_user, primary_password
     return combine(parts, all_passed_reason=(
-        f"every account ({', '.join(a.user for a in accounts)}) was changed with its documented procedure: the "
-        f"new password logs in and the old one is refused by a live device"))
+        f"every account ({', '.join(a.user for a in accounts)}) was changed with its documented procedure (or "
+        f"stopped working with the account it belongs to): the new password logs in and the old one is refused "
+        f"by a live device"))
 
 
-def _change_one(tc: TestCaseContext, device: Device, acct: AccountToChange, *, primary: bool) -> CheckResult:
+def _revoked_with(device: Device, changed: str, found: list[AccountToChange]) -> None:
+    """While ``changed``'s password is changed: a credential 5.1-1-2 found working that no longer
+    logs in (refused by a live device) was that account under another name (a password-only
+    console ignores the user name); one that still works is an account of its own."""
+    for acct in found:
+        if acct.covered_by is not None or acct.found_on is None or acct.password is None:
+            continue
+        interface, procedure = acct.found_on
+        attempt = device.try_login(acct.user, acct.password, procedure=procedure)
+        if attempt.outcome == "ok" and procedure == "login":
+            device.logout()
+        if attempt.refused_alive and attempt.outcome == "rejected":
+            acct.covered_by = changed
+            acct.covered_detail = f"refused on {interface} by a live device ({attempt.detail or attempt.outcome})"
+
+
+def _change_one(tc: TestCaseContext, device: Device, acct: AccountToChange, *, primary: bool,
+                while_changed: Callable[[], None] | None = None) -> CheckResult:
     name = f"account {acct.user!r} ({acct.source})"
     if acct.change is None:
         return CheckResult.failed(f"{name}: the IXIT declares no way for the user to change its password",
@@ -299,6 +333,8 @@ def _change_one(tc: TestCaseContext, device: Device, acct: AccountToChange, *, p
     old_login = device.try_login(acct.user, old)
     if old_login.outcome == "ok":
         device.logout()
+    if primary and while_changed is not None and change.outcome == "ok" and old_login.refused_alive:
+        while_changed()
     new_login = device.try_login(acct.user, new)
     result = pw.judge_password_change(change.outcome, new_login, old_login, change_detail=change.detail)
     parts = [result]

@@ -304,8 +304,9 @@ class HarnessLibrary:
     @keyword
     @_noting_failures
     def check_user_can_change_password(self) -> CheckResult:
-        """5.1-4-2 on the open unit, logged in first: the documented change works; the new password
-        logs in and the old one is refused."""
+        """5.1-4-2 on the open unit, logged in first: every account (IXIT 1-AuthMech, and those
+        5.1-1-2 found working) is changed with its documented procedure; the new password logs in
+        and the old one is refused; the delivered passwords are restored."""
         return passwords.user_can_change_password(self._running().ctx, self._in_state(UnitState.logged_in),
                                                   SESSION.observations)
 

@@ -34,8 +34,11 @@ Library           harness.robot.HarnessLibrary
     Conclude    ${result}
 
 5.1-4-2 User can change password
-    [Documentation]    The user can change the password with the documented procedure;
-    ...                afterwards the new password logs in and the old one is refused.
+    [Documentation]    The user can change every password with the documented procedure: each
+    ...                account of IXIT 1-AuthMech and each credential 5.1-1-2 found working.
+    ...                Afterwards the new password logs in and the old one is refused, on the
+    ...                console and on the mechanism's own interface; an account with no way to
+    ...                change it fails, named. The delivered passwords are restored at the end.
     [Tags]    5.1-4-2    allure.label.provision:5.1-4
     Open Unit    state=logged_in
     ${result}=    Check User Can Change Password

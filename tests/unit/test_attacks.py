@@ -177,6 +177,6 @@ def test_estimate_before_a_run() -> None:
     names = [r["interface"] for r in rows]
     assert "console" in names and "ssh" in names and "telnet" in names
     ssh = next(r for r in rows if r["interface"] == "ssh")
-    assert ssh["s per attempt"] == 2.5 and ssh["estimate s"] > 0
+    assert ssh["s per attempt"] == 0.03 and ssh["estimate s"] > 0  # the profile declares its per-attempt time
     text = format_estimate(rows, units=3)
     assert "total" in text and "ssh" in text

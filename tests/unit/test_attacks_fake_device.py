@@ -31,6 +31,7 @@ class FakeLockoutDevice:
     extra_ok: set[tuple[str, str]] = field(default_factory=set)  # public defaults the device accepts
     dead_after: int | None = None  # attempts after which the device stops answering
     ignore_change: bool = False
+    ignore_user: bool = False  # a password-only console: every user name is the one account
     extend_on_refusal: bool = False  # every login refused during the lock restarts it (pam_faillock authfail)
     settings: BruteForceSettings = field(default_factory=lambda: BruteForceSettings(
         lockout_poll_s=0.01, max_lockout_wait_s=2.0))
@@ -76,7 +77,7 @@ class FakeLockoutDevice:
             if self.extend_on_refusal:
                 self.locked_until = now + self.lock_s
             return "rejected" if self.silent else "locked"
-        acct = self.accounts.get(user)
+        acct = self.accounts.get(self.default_user() if self.ignore_user else user)
         good = self.accept_any or (acct is not None and acct.password == password) or (user, password) in self.extra_ok
         if good:
             if self.reset_on_success:

@@ -484,3 +484,16 @@ def test_change_ignored_fails_and_leaves_the_delivered_password() -> None:
     assert r.verdict == Verdict.FAIL
     restore = next(e for e in tc.evidence if e.name == "restore admin")
     assert "did not take" in restore.data["left with"]
+
+
+def test_found_credential_revoked_with_the_account_is_covered() -> None:
+    """A password-only console ignores the user name: root/<password> found by 5.1-1-2 is the admin
+    account; it stops working when admin's password changes, so it needs no change of its own."""
+    from harness.cases.passwords import user_can_change_password
+    dev = _camera(ignore_user=True)
+    dev.accounts.pop("support")
+    found = [{"interface": "console", "user": "root", "password": "Label-Pw-9x"}]
+    r = user_can_change_password(_Tc(), dev, _Observations(found))
+    assert r.verdict == Verdict.PASS, r.reason
+    assert any("root while admin" in e.name for e in r.evidence)
+    assert dev.accounts["admin"].password == "Label-Pw-9x" and dev.state.user == "admin"
