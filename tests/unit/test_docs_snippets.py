@@ -182,13 +182,15 @@ def test_a_broken_fragment_fails(tmp_path: Path) -> None:
 
 
 def test_generated_reference_is_current() -> None:
-    """docs/profile.schema.json and docs/profile-reference.md follow the models (`make docs` rewrites them)."""
+    """docs/*.schema.json and docs/profile-reference.md follow the models (`make docs` rewrites them)."""
     import json
 
-    from harness.profile.loader import profile_schema
+    from harness.profile.loader import lab_schema, profile_schema
 
     on_disk = json.loads((ROOT / "docs" / "profile.schema.json").read_text())
     assert on_disk == profile_schema(), "docs/profile.schema.json is stale: run `make docs`"
+    on_disk = json.loads((ROOT / "docs" / "lab.schema.json").read_text())
+    assert on_disk == lab_schema(), "docs/lab.schema.json is stale: run `make docs`"
     reference = (ROOT / "docs" / "profile-reference.md").read_text()
     for name in DeviceProfile.model_fields:
         assert f"`{name}`" in reference, f"docs/profile-reference.md lacks {name}: run `make docs`"
