@@ -144,10 +144,44 @@ def test_broker_killed_mid_run(tmp_path: Path) -> None:
     assert code == 3
 
 
-def test_power_cut_by_the_bench_is_recovered(tmp_path: Path) -> None:
+def _bench_run_profile(tmp_path: Path) -> Path:
+    """The hub's profile with its power cycle done by a lab tool (`bench.run`) instead of the
+    pyvisa supply link: the same recovery must work through it."""
+    tool = ROOT / "fixtures" / "bench" / "scpi_power.py"
+    text = PROFILE.read_text(encoding="utf-8")
+    for unit in ("U1", "U2", "U3"):
+        text = text.replace(f"supply: {{resource: {{runtime: units.{unit}.supply}}}}}}",
+                            f"supply: {{resource: {{runtime: units.{unit}.supply}}}}}}\n"
+                            f"    vars: {{supply: {{runtime: units.{unit}.supply}}}}")
+    old = "    - supply.power_cycle: power_off\n"
+    assert old in text
+    text = text.replace(old, f"    - bench.run: [{sys.executable}, {tool}, '{{{{unit.vars.supply}}}}', 'off']\n"
+                             "    - settle: power_off\n"
+                             f"    - bench.run: [{sys.executable}, {tool}, '{{{{unit.vars.supply}}}}', 'on']\n")
+    path = ROOT / "device_profiles" / f".bench-run-{os.getpid()}.yaml"  # beside the original: same relative paths
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("power", ["instrument", "bench_run"])
+def test_power_cut_by_the_bench_is_recovered(tmp_path: Path, power: str) -> None:
     """The unit loses power between test cases (the bench supply output off): the next test case
-    finds it dead, power-cycles it through the profile's procedure and judges it; the evidence says
-    so. No verdict rests on the unit while it was off."""
+    finds it dead, power-cycles it through the profile's procedure — the pyvisa supply link, or a
+    lab tool run by `bench.run` — and judges it; the evidence says so. No verdict rests on the unit
+    while it was off."""
+    global PROFILE
+    original = PROFILE
+    if power == "bench_run":
+        PROFILE = _bench_run_profile(tmp_path)
+    try:
+        _power_cut(tmp_path)
+    finally:
+        if PROFILE != original:
+            PROFILE.unlink()
+        PROFILE = original
+
+
+def _power_cut(tmp_path: Path) -> None:
     with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
         run_dir = tmp_path / "run"
         resource = sim.runtime["units"]["U1"]["supply"]
