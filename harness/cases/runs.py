@@ -123,6 +123,10 @@ def probe(device: Any) -> tuple[bool | None, str]:
         return None, "the profile declares no attention procedure"
     try:
         result = device.run("attention")
+        if result.outcome == "timeout":
+            # One more chance: a busy bench or a device still printing a boot log can miss one
+            # prompt; a dead or frozen unit misses both (bounded: twice the attention timeout).
+            result = device.run("attention")
     except LabFault as exc:
         device.state.session = "unknown"
         return False, f"attention failed: {exc}"
