@@ -14,31 +14,83 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from harness.profile.lab_models import LabConfig
 from harness.profile.loader import load_lab, load_profile
 from harness.profile.models import DeviceProfile, EnvRef, RuntimeRef, SecretRef, Unit
-from harness.profile.yamlpos import ConfigError, ConfigIssue
+from harness.profile.yamlpos import (
+    MAX_DEPTH,
+    ConfigError,
+    ConfigIssue,
+    decode_text,
+    load_located,
+    parse_located,
+    read_bounded,
+)
 from harness.redact import REDACTOR, Redactor
 
 
 def _read_mapping(path: Path, what: str) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError([ConfigIssue(str(path), None, "", f"cannot read {what}: {exc.strerror}")]) from None
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([ConfigIssue(str(path), None, "", f"{what} is not valid JSON/YAML: {exc}")]) from None
+    name = str(path)
+    text = decode_text(read_bounded(path, what), name)
+    if path.suffix == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError([ConfigIssue(name, exc.lineno, "", f"{what} is not valid JSON: {exc.msg}")]) from None
+        except RecursionError:
+            raise ConfigError([ConfigIssue(name, None, "", f"{what} is nested too deeply")]) from None
+        problem = _json_problem(data)
+        if problem:
+            raise ConfigError([ConfigIssue(name, None, "", f"{what}: {problem}")])
+    else:
+        try:
+            data = parse_located(text, name).data
+        except ConfigError as exc:
+            for issue in exc.issues:
+                issue.message = f"{what}: {issue.message}"
+            raise ConfigError(exc.issues) from None
     if not isinstance(data, dict):
-        raise ConfigError([ConfigIssue(str(path), None, "", f"{what} must be a mapping")])
+        raise ConfigError([ConfigIssue(name, None, "", f"{what} must be a mapping")])
     return data
+
+
+def _json_problem(data: Any, depth: int = 0) -> str | None:
+    """What parse_located refuses in YAML, for JSON: too deep, or a lone surrogate ("\\udc80")."""
+    if depth > MAX_DEPTH:
+        return f"nested deeper than {MAX_DEPTH} levels"
+    items: list[Any] = []
+    if isinstance(data, dict):
+        items = [*data.keys(), *data.values()]
+    elif isinstance(data, list):
+        items = data
+    elif isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            # The value itself stays out of the message: it may be a secret.
+            return "a value holds a lone surrogate (a \\uD800-\\uDFFF escape), which is not text"
+    for item in items:
+        problem = _json_problem(item, depth + 1)
+        if problem:
+            return problem
+    return None
 
 
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _check_ca(path: Path, *, where: str) -> None:
+    """A CA file that exists must be a readable PEM file of sane size; one that does not exist yet
+    (the lab broker writes its CA when it starts) is left to the link that opens it."""
+    try:
+        if not path.exists():
+            return
+    except (OSError, ValueError):
+        pass  # a NUL byte or an unreadable folder: read_bounded gives the message
+    data = read_bounded(path, f"CA file ({where})")
+    if b"-----BEGIN" not in data:
+        raise ConfigError([ConfigIssue(str(path), None, where, "CA file holds no PEM certificate (-----BEGIN …)")])
 
 
 @dataclass
@@ -120,8 +172,9 @@ class Bench:
                                            "`ca: lab` but the lab configuration names no lab CA (fetch.ca or broker.ca_dir)")])
         path = Path(ca)
         if not path.is_absolute() and not path.exists() and (self.base_dir / path).exists():
-            return str(self.base_dir / path)
-        return ca
+            path = self.base_dir / path
+        _check_ca(path, where=where)
+        return str(path) if path != Path(ca) else ca
 
     def mqtt_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
         """Turn ``broker: lab[:kind]`` into the URL, CA and harness account of the lab broker."""
@@ -202,6 +255,17 @@ class Bench:
         return out
 
 
+def _read_named(path: Path, what: str, lab_path: Path | None, loc: tuple[str, ...]) -> dict[str, Any]:
+    """A file the lab configuration names; a problem with it also points at the line naming it."""
+    try:
+        return _read_mapping(path, what)
+    except ConfigError as exc:
+        if lab_path is None:
+            raise
+        doc = load_located(lab_path)
+        raise ConfigError([*exc.issues, doc.issue(loc, f"names this {what}")]) from None
+
+
 def open_bench(profile_path: str | Path, lab_path: str | Path | None = None,
                *, runtime_path: str | Path | None = None) -> Bench:
     profile_path = Path(profile_path)
@@ -216,13 +280,13 @@ def open_bench(profile_path: str | Path, lab_path: str | Path | None = None,
     rt = runtime_path or lab.runtime
     if rt:
         rt_path = Path(rt) if Path(rt).is_absolute() or runtime_path else base / rt
-        runtime = _read_mapping(rt_path, "runtime facts file")
+        runtime = _read_named(rt_path, "runtime facts file", None if runtime_path else lab_path, ("runtime",))
     secrets: dict[str, str] = {}
     if lab.secrets.file:
         sec_path = Path(lab.secrets.file)
         if not sec_path.is_absolute():
             sec_path = base / sec_path
-        secrets = {str(k): str(v) for k, v in _read_mapping(sec_path, "secrets file").items()}
+        secrets = {str(k): str(v) for k, v in _read_named(sec_path, "secrets file", lab_path, ("secrets", "file")).items()}
         for name, value in secrets.items():
             REDACTOR.add(value, name)
     return Bench(profile=profile, profile_path=profile_path, lab=lab, lab_path=lab_path if lab_path else None,
