@@ -51,7 +51,8 @@ def _rootdir(args: argparse.Namespace) -> Path:
 
 
 def _error(msg: str) -> int:
-    print(f"harness: {msg}", file=sys.stderr)
+    from harness.report._text import terminal_safe
+    print(f"harness: {terminal_safe(msg, keep_newlines=True)}", file=sys.stderr)  # may quote a simulator's or device's output
     return EXIT_USAGE
 
 

@@ -20,11 +20,13 @@ How Mosquitto is run, and why:
 - Run as **root**, Mosquitto drops privileges to the ``mosquitto`` user (``nobody`` if absent)
   before it opens the password file, and re-reads config, password file and certificates as that
   user on SIGHUP. We keep the drop (a device under test is untrusted input to this broker; a
-  broker bug must not hand it root) and put everything Mosquitto reads in a runtime directory
-  owned by that user with mode 0700 (keys and password file 0600), created in the system temp
-  directory because the run directory's parents may not be traversable by it. Not as root,
-  Mosquitto runs as us and the runtime directory is ``<workdir>/runtime``. The runtime directory
-  (server keys, password hashes) is removed by ``stop()``.
+  broker bug must not hand it root) and put everything Mosquitto reads in ``<workdir>/runtime``,
+  owned by that user with mode 0700 (keys and password file 0600). The run directory's parents
+  need not be searchable by that user: Mosquitto is started *in* the runtime directory and every
+  path it reads is relative to it, so the lookups start there. The runtime directory (server keys,
+  password hashes) is removed by ``stop()``, and by the crash watchdog (``harness.lab.reaper``)
+  when the harness is killed hard: that watchdog also ends the Mosquitto processes, by PID, after
+  checking each is still the process that was started.
 - The password file is written by ``mosquitto_passwd`` (the maintained tool, so the hash format
   is whatever this Mosquitto expects), the password fed on stdin: never on a command line (visible
   in /proc) and never in a plaintext file.
@@ -42,7 +44,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 from collections import deque
@@ -54,6 +55,7 @@ from cryptography.x509.oid import NameOID
 
 from harness.lab.ca import LabCA, write_private
 from harness.lab.mosquitto_log import READY, RELOAD, BrokerEvent, MosquittoLogParser
+from harness.lab.reaper import Reaper
 from harness.links.mqtt import MqttLink
 from harness.redact import REDACTOR, Redactor
 from harness.verdict import LabFault
@@ -112,14 +114,16 @@ class _Instance:
 
     # -- process ---------------------------------------------------------------------------------
     def launch(self, mosquitto: str, config: Path) -> None:
+        """Run Mosquitto in the config's folder with the config's name only: every path it reads is
+        relative to that folder (see the module's docstring)."""
         self._exited = False
         self._tail.clear()
         if self._log is None:
             self._log = open(self.logfile, "a", encoding="utf-8")  # lives as long as the instance
         try:
-            self.proc = subprocess.Popen([mosquitto, "-c", str(config)], stdin=subprocess.DEVNULL,
+            self.proc = subprocess.Popen([mosquitto, "-c", config.name], stdin=subprocess.DEVNULL,
                                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                         preexec_fn=self.child_setup)
+                                         cwd=config.parent, preexec_fn=self.child_setup)
         except OSError as exc:
             raise BrokerError(f"cannot run {mosquitto}: {exc}") from exc
         self._reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True,
@@ -283,6 +287,7 @@ class LabBroker:
         self._max_events = max_events
         self._lock = threading.Lock()
         self._active = False
+        self._reaper: Reaper | None = None
 
     # -- lifecycle --------------------------------------------------------------------------------
     def start(self) -> LabBroker:
@@ -293,6 +298,7 @@ class LabBroker:
             self._active = True
             _LIVE.add(self)
             try:
+                self._reaper = Reaper().start()
                 self._prepare()
                 for kind in self.kinds:
                     self._start_instance(kind)
@@ -316,6 +322,9 @@ class LabBroker:
         if self._runtime is not None:
             shutil.rmtree(self._runtime, ignore_errors=True)
             self._runtime = None
+        if self._reaper is not None:
+            self._reaper.close()
+            self._reaper = None
         _LIVE.discard(self)
 
     # -- outages (5.9-2) ---------------------------------------------------------------------------
@@ -335,7 +344,7 @@ class LabBroker:
             assert self._runtime is not None, "start() the broker first"
             config = self._runtime / f"{kind}.conf"
             mark = inst.last_seq()
-            inst.launch(self.mosquitto, config)
+            self._launch(inst, config)
             if inst.wait_event(lambda e: e.kind == READY, self.timeout, mark) is None:
                 tail = inst.tail()
                 inst.terminate(self.timeout)
@@ -451,11 +460,14 @@ class LabBroker:
             if not os.access(tool, os.X_OK):
                 raise BrokerError(f"{tool} is missing; install the Debian package mosquitto (make system-deps)")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        if self._user is not None:
-            self._runtime = Path(tempfile.mkdtemp(prefix="lab-broker-"))
-        else:
-            self._runtime = self.workdir / "runtime"
-            self._runtime.mkdir(mode=0o700, exist_ok=True)
+        self._runtime = self.workdir.resolve() / "runtime"
+        if self._reaper is not None:
+            self._reaper.remove_on_crash(self._runtime)
+        if self._runtime.is_symlink() or self._runtime.is_file():
+            self._runtime.unlink()
+        elif self._runtime.exists():
+            shutil.rmtree(self._runtime)  # a killed run's leftover: its keys are not reused
+        self._runtime.mkdir(mode=0o700)
         os.chmod(self._runtime, 0o700)
         self._own(self._runtime)
         self._write_passwords()
@@ -513,6 +525,8 @@ class LabBroker:
         os.replace(tmp, target)  # a reload never sees a half-written file
 
     def _config(self, kind: str, port: int) -> str:
+        """Mosquitto's configuration as the evidence shows it (absolute paths); the copy Mosquitto
+        reads has the paths in the runtime directory made relative to it (``_start_instance``)."""
         assert self._runtime is not None
         run = self._runtime
         lines = [
@@ -532,6 +546,11 @@ class LabBroker:
             lines += [f"certfile {run / (kind + '.pem')}", f"keyfile {run / (kind + '.key.pem')}"]
         return "\n".join(lines) + "\n"
 
+    def _launch(self, inst: _Instance, config: Path) -> None:
+        inst.launch(self.mosquitto, config)
+        if self._reaper is not None and inst.proc is not None:
+            self._reaper.watch(inst.proc.pid)  # ended by the watchdog if the harness is killed
+
     def _start_instance(self, kind: str) -> None:
         assert self._runtime is not None
         inst = _Instance(kind, self.host, self.log_path(kind), self.redactor, self._max_events, self.child_setup)
@@ -540,12 +559,12 @@ class LabBroker:
             port = _free_port(self.host)
             text = self._config(kind, port)
             config = self._runtime / f"{kind}.conf"
-            config.write_text(text, encoding="utf-8")
+            config.write_text(text.replace(f"{self._runtime}/", ""), encoding="utf-8")
             self._own(config)
             (self.workdir / f"{kind}.conf").write_text(text, encoding="utf-8")  # evidence: no secrets in it
             mark = inst.last_seq()
             inst.port = port
-            inst.launch(self.mosquitto, config)
+            self._launch(inst, config)
             # Returns at the "running" line, or at once when the process ends (a start error).
             if inst.wait_event(lambda e: e.kind == READY, self.timeout, mark) is not None:
                 self._probe(kind)

@@ -14,8 +14,6 @@ touch of the unit is done on the simulator's event loop (the unit is not thread-
 from __future__ import annotations
 
 import asyncio
-import http.server
-import inspect
 import json
 import urllib.parse
 from collections.abc import Callable
@@ -23,14 +21,13 @@ from typing import Any
 
 from harness.sim.catalog import BUILD, KERNEL, MANUFACTURER, MODEL
 from harness.sim.certs import LabCertificates
-from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, tls_context
+from harness.sim.httpd import TlsHttpServer, UnitHandler, content_length, tls_context
 from harness.sim.lockout import shown_seconds
 from harness.sim.unit import LoginResult, Unit
 
 MAX_BODY = 16 * 1024
 MAX_FIRMWARE_BODY = 8 << 20  # an update package (the updater's download limit too)
 FIRMWARE_PATH = "/api/firmware"
-LOOP_TIMEOUT = 30.0  # a login takes the failed-login delay at most; the loop is never busy longer
 INDEX = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{MODEL}</title></head>\n'
          f"<body><h1>{MODEL}</h1><p>Administration: use the app or the API.</p></body></html>\n")
 
@@ -48,33 +45,19 @@ class _Unavailable(Exception):
     pass
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(UnitHandler):
     server: _Server
     server_version = "SimIoT-httpd"  # no version: the status endpoint is where disclosure is decided
-    sys_version = ""
-    timeout = CONNECTION_TIMEOUT
 
     # -- plumbing -----------------------------------------------------------------------------------
     def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
-        async def call() -> Any:
-            result = fn(*args)
-            return await result if inspect.isawaitable(result) else result
         try:
-            return asyncio.run_coroutine_threadsafe(call(), self.server.loop).result(timeout=LOOP_TIMEOUT)
+            return super()._on_loop(fn, *args)
         except (RuntimeError, TimeoutError) as exc:  # the simulator is stopping
             raise _Unavailable() from exc
 
     def _json(self, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> None:
-        data = (json.dumps(body) + "\n").encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        self._reply(status, (json.dumps(body) + "\n").encode(), "application/json", headers)
 
     def _unauthorized(self) -> None:
         self._json(401, {"error": "authentication required"}, {"WWW-Authenticate": 'Bearer realm="simiot"'})
@@ -87,10 +70,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         """Read the request body whatever the answer will be: closing with unread data would reset
         the connection before the client has read the answer."""
         self._raw = b""
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = content_length(self.headers)
         limit = MAX_FIRMWARE_BODY if urllib.parse.urlsplit(self.path).path == FIRMWARE_PATH else MAX_BODY
         if not 0 <= length <= limit:
             self._json(413 if length > limit else 400, {"error": "bad Content-Length"})
@@ -125,18 +105,6 @@ class _Handler(http.server.BaseHTTPRequestHandler):
                 self._json(404, {"error": "not found"})
         except _Unavailable:
             self._json(503, {"error": "unavailable"})
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
-        self._route("GET")
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server API
-        self._route("GET")
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
-        self._route("POST")
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server API
-        pass
 
     def version_string(self) -> str:
         return self.server_version

@@ -4,17 +4,11 @@ services and bench supplies, the manufacturer's HTTPS site and update packages, 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
-import os
-import signal
-import sys
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim import packages, runtime
+from harness.sim import bootstrap, packages, runtime
 from harness.sim.catalog import FIRMWARE, HARDWARE, MANUFACTURER, MODEL, PERSONAS, behaviour_for
 from harness.sim.certs import SimCA
 from harness.sim.console import Console
@@ -30,10 +24,6 @@ from harness.sim.updater import Updater
 from harness.sim.web import WebServer
 
 
-class RunDirBusy(RuntimeError):
-    pass
-
-
 @dataclass(frozen=True)
 class Options:
     persona: str
@@ -45,30 +35,13 @@ class Options:
     trust_ca: Path | None = None  # the CA the units' MQTT clients trust; default: the simulator's own
 
 
-@contextlib.contextmanager
-def run_dir_lock(run_dir: Path) -> Iterator[None]:
-    """One simulator per run directory (the kernel drops the lock if the process dies)."""
-    fd = os.open(run_dir / "sim.lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise RunDirBusy(f"run directory {run_dir} is in use by another simulator") from None
-        yield
-    finally:
-        os.close(fd)
-
-
 def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], networks: list[UnitNetwork],
                   supplies: list[UnitSupply], web: WebServer, ca: Path,
                   firmware: packages.PublishedPackages) -> dict[str, Any]:
     base = web.base_url
     return {
-        "persona": opts.persona,
-        "defects": dict(opts.defects),
-        "pid": os.getpid(),
-        "time_scale": opts.time_scale,
-        "product": {"manufacturer": MANUFACTURER, "model": MODEL, "hardware": HARDWARE, "firmware": FIRMWARE},
+        **bootstrap.base_facts(opts.persona, dict(opts.defects), opts.time_scale,
+                               {"manufacturer": MANUFACTURER, "model": MODEL, "hardware": HARDWARE, "firmware": FIRMWARE}),
         "units": {u.identity.uid: {"console": c.port.path, "serial": u.identity.serial, "mac": u.identity.mac,
                                    "address": n.address, "services": n.services, "supply": s.resource}
                   for u, c, n, s in zip(units, consoles, networks, supplies, strict=True)},
@@ -80,9 +53,7 @@ def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], net
 
 async def _serve(opts: Options, run_dir: Path) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = bootstrap.catch_stop_signals(loop)
     persona = PERSONAS[opts.persona]
     behaviour = behaviour_for(opts.persona, opts.defects)
     delays = Delays(scale=opts.time_scale)
@@ -120,44 +91,19 @@ async def _serve(opts: Options, run_dir: Path) -> None:
             client.start(loop, net.address)
             if net.unit.updater is not None:
                 net.unit.updater.address = net.address
-        for console in consoles:
-            console.start(loop)
-        for unit in units:
-            unit.power_on()
+        bootstrap.power_on(loop, consoles, units)
         runtime.publish_secrets(run_dir, {u.identity.uid: u.label for u in units})
         runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, networks, supplies, web, ca_path,
                                                        firmware))
-        addresses = ", ".join(f"{n.unit.identity.uid} {n.address}" for n in networks)
-        print(f"harness sim: {opts.persona}, {opts.units} unit(s) ({addresses}), {web.base_url}, pid {os.getpid()}: ready "
-              f"({run_dir / runtime.RUNTIME})", flush=True)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=opts.lifetime)
-            why = "signal"
-        except TimeoutError:
-            why = f"lifetime of {opts.lifetime:g} s over"
-        print(f"harness sim: stopping ({why})", flush=True)
+        bootstrap.announce_ready(opts.persona, [(n.unit.identity.uid, n.address) for n in networks], web.base_url,
+                                 run_dir)
+        await bootstrap.until_stopped(stop, opts.lifetime)
     finally:
-        runtime.withdraw_runtime(run_dir)
-        for unit in units:
-            await unit.shutdown()
-        # Concurrently: each HTTPS server waits for its thread's poll interval to stop.
-        await asyncio.gather(*(c.close() for c in clients), *(n.close() for n in networks),
-                             *(s.close() for s in supplies),
-                             *([asyncio.to_thread(web.close)] if web is not None else []))
-        for console in consoles:
-            await console.close()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+        await bootstrap.shut_down(run_dir, units, lambda: [
+            *(c.close() for c in clients), *(n.close() for n in networks), *(s.close() for s in supplies),
+            *([asyncio.to_thread(web.close)] if web is not None else [])], consoles)
+        bootstrap.release_stop_signals(loop)
 
 
 def run(opts: Options) -> int:
-    run_dir = opts.run_dir.resolve()
-    try:
-        (run_dir / "flash").mkdir(parents=True, exist_ok=True)
-        with run_dir_lock(run_dir):
-            runtime.withdraw_runtime(run_dir)  # a stale file from a killed simulator is not readiness
-            asyncio.run(_serve(opts, run_dir))
-    except (RunDirBusy, OSError) as exc:
-        print(f"harness sim: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return bootstrap.run(opts.run_dir, lambda run_dir: _serve(opts, run_dir))

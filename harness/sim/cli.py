@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
+from harness.sim import cliopts
 from harness.sim.app import Options, run
 from harness.sim.catalog import DEFECTS, MAX_UNITS, PERSONAS, CatalogError, parse_defects
 from harness.sim.families import FAMILIES, entry_for
@@ -19,23 +19,17 @@ def _parser() -> argparse.ArgumentParser:
         "See docs/simulator.md.")
     p.add_argument("--persona", choices=sorted([*PERSONAS, *FAMILIES]), default="compliant",
                    help="compliant, legacy (the reference hub) or camera, plug (docs/personas/)")
-    p.add_argument("--units", type=int, default=3, help=f"number of units, 1..{MAX_UNITS} (default 3)")
-    p.add_argument("--run-dir", type=Path, help="where flash, runtime.json, secrets.json and lab-ca.pem live")
-    p.add_argument("--time-scale", type=float, default=1.0,
-                   help="multiplies every device delay (1.0 realistic, 0 instant)")
-    p.add_argument("--defect", action="append", default=[], metavar="NAME[=VALUE]",
-                   help="switch on one defect (repeatable); see --list-defects")
-    p.add_argument("--lifetime", type=float, default=3600.0, help="exit by itself after this many seconds")
-    p.add_argument("--trust-ca", type=Path, metavar="PATH",
-                   help="CA certificate (PEM) the units' MQTT clients trust, read at each connection "
-                        "(default: the simulator's own lab-ca.pem)")
-    p.add_argument("--list-defects", action="store_true", help="list the defect switches and exit")
+    cliopts.add_run_options(
+        p, units=3, max_units=MAX_UNITS, run_dir_help="where flash, runtime.json, secrets.json and lab-ca.pem live",
+        time_scale_help="multiplies every device delay (1.0 realistic, 0 instant)",
+        defect_metavar="NAME[=VALUE]", defect_help="switch on one defect (repeatable); see --list-defects",
+        trust_ca_help="CA certificate (PEM) the units' MQTT clients trust, read at each connection "
+                      "(default: the simulator's own lab-ca.pem)")
     return p
 
 
 def list_defects() -> str:
-    width = max(len(n) for n in DEFECTS)
-    return "\n".join(f"{name:{width}s}  {d.summary}" for name, d in DEFECTS.items())
+    return cliopts.defect_table(DEFECTS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,22 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     family = entry_for(argv)
     if family is not None:
         return family(argv)
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # --help or a usage error: keep main() returning a status
-        return int(exc.code or 0)
+    args = cliopts.parse(parser, argv)
+    if isinstance(args, int):
+        return args
     if args.list_defects:
         print(list_defects())
         return 0
-    problems = []
-    if args.run_dir is None:
-        problems.append("--run-dir is required")
-    if not 1 <= args.units <= MAX_UNITS:
-        problems.append(f"--units must be 1..{MAX_UNITS}, got {args.units}")
-    if not args.time_scale >= 0:
-        problems.append(f"--time-scale must be >= 0, got {args.time_scale}")
-    if not args.lifetime > 0:
-        problems.append(f"--lifetime must be > 0, got {args.lifetime}")
+    problems = cliopts.common_problems(args, MAX_UNITS)
     if args.trust_ca is not None and not args.trust_ca.is_file():
         problems.append(f"--trust-ca {args.trust_ca}: no such file")
     try:
@@ -69,8 +54,6 @@ def main(argv: list[str] | None = None) -> int:
     except CatalogError as exc:
         problems.append(str(exc))
     if problems:
-        for problem in problems:
-            print(f"harness sim: {problem}", file=sys.stderr)
-        return 2
+        return cliopts.refuse(problems)
     return run(Options(persona=args.persona, units=args.units, run_dir=args.run_dir, defects=defects,
                        time_scale=args.time_scale, lifetime=args.lifetime, trust_ca=args.trust_ca))

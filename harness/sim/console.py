@@ -7,12 +7,12 @@ pty itself stays open, as a USB-serial adapter on the bench does."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from harness.sim.catalog import MODEL
 from harness.sim.lines import LineReader
 from harness.sim.noise import Noise
+from harness.sim.pty_console import PtyConsole
 from harness.sim.pty_port import PtyPort
 from harness.sim.shell import LOGIN_PROMPT, PASSWORD_PROMPT, PROMPT, getty
 from harness.sim.unit import Event, Power, Unit
@@ -37,26 +37,15 @@ def crash_log(uptime: float) -> str:
             "sp 00007ffd3a9c1e40 error 6 in simiotd[400000+2e000]\r\n")
 
 
-class Console:
+class Console(PtyConsole):
     shows_unit_log = True  # the unit's own log lines (update install, MQTT) appear here
 
     def __init__(self, unit: Unit, port: PtyPort, mqtt: MqttClient | None = None) -> None:
+        super().__init__(port)
         self.unit = unit
-        self.port = port
         self.mqtt = mqtt
         self.noise = Noise(unit.identity.index) if unit.behaviour.noisy_console else None
-        self.reader = LineReader()
-        self._session: asyncio.Task[None] | None = None
         unit.subscribe(self._on_event)
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.port.attach(loop, self._on_data)
-
-    async def close(self) -> None:
-        task = self._end_session()
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        self.port.close()
 
     # -- output -------------------------------------------------------------------------------
     def emit(self, text: str) -> None:
@@ -65,9 +54,6 @@ class Console:
             text = self.noise.apply(text)
         self.port.write(text.encode())
 
-    def _echo(self, data: bytes) -> None:
-        self.port.write(data)
-
     def notice(self, text: str) -> None:
         """An unsolicited line from the firmware (e.g. the MQTT client), shown where the cursor is,
         as a syslog line on a real console would be; not while booting or hung."""
@@ -75,17 +61,8 @@ class Console:
             self.emit(text + "\r\n")
 
     # -- input and lifecycle ------------------------------------------------------------------
-    def _on_data(self, data: bytes) -> None:
-        if self.unit.power is not Power.RUNNING or self.unit.console_silenced or self._session is None:
-            return  # booting, resetting, hung: input is lost
-        self.reader.feed(data)
-
-    def _end_session(self) -> asyncio.Task[None] | None:
-        task, self._session = self._session, None
-        if task is not None and not task.done():
-            task.cancel()
-        self.reader.discard()
-        return task
+    def _takes_input(self) -> bool:
+        return self.unit.power is Power.RUNNING and not self.unit.console_silenced
 
     def _on_event(self, event: Event) -> None:
         if event is Event.RESETTING:
@@ -106,14 +83,10 @@ class Console:
             self._end_session()
             self.emit(boot_log_early())
         elif event is Event.BOOT_FINISHED:
-            self.reader.discard()
             self.emit(boot_log_late(self.unit.identity.serial, self.unit.firmware))
-            self._session = asyncio.get_running_loop().create_task(self._login_loop())
+            self._open_session(self._login_loop())
 
     # -- session ------------------------------------------------------------------------------
-    async def read_line(self, echo: bool = True) -> str:
-        return await self.reader.read_line(echo, self._echo)
-
     def _hung(self) -> bool:
         if self.unit.console_silenced:
             self.reader.discard()

@@ -4,18 +4,23 @@ thread with a timeout, so a client that never completes a handshake cannot stall
 
 from __future__ import annotations
 
+import asyncio
 import http.server
+import inspect
 import socket
 import ssl
 import tempfile
 import threading
 import warnings
 from collections.abc import Callable
+from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from harness.sim.certs import LabCertificates
 
 CONNECTION_TIMEOUT = 10.0
+LOOP_TIMEOUT = 30.0  # a login takes the failed-login delay at most; the loop is never busy longer
 # Modern: forward secrecy and AEAD only (TLS 1.3 suites are all AEAD with ECDHE).
 MODERN_CIPHERS = "ECDHE+AESGCM:ECDHE+CHACHA20"
 # Legacy firmware: whatever OpenSSL still has, CBC and RSA key exchange included; SECLEVEL 0 lets
@@ -45,6 +50,14 @@ def tls_context(certs: LabCertificates, policy: str = "default") -> ssl.SSLConte
         key.write_bytes(certs.key_pem)
         ctx.load_cert_chain(cert, key)
     return ctx
+
+
+def content_length(headers: Message) -> int:
+    """The declared body length: 0 when absent, -1 when not a number (every caller refuses < 0)."""
+    try:
+        return int(headers.get("Content-Length") or 0)
+    except ValueError:
+        return -1
 
 
 class TlsHttpServer(http.server.ThreadingHTTPServer):
@@ -92,3 +105,49 @@ class TlsHttpServer(http.server.ThreadingHTTPServer):
             self.shutdown()
             self._thread.join(timeout=5)
         self.server_close()
+
+
+class UnitHandler(http.server.BaseHTTPRequestHandler):
+    """What the handlers of a unit's own HTTPS service (the hub's admin API, the camera's web
+    server) share: they run in http.server's threads while the unit lives on the simulator's event
+    loop (it is not thread-safe), and they answer with no-store bodies. A family routes
+    (`_route`) and words its answers; kept in one place so the two cannot differ in how a
+    request reaches the unit or in the headers a check reads."""
+
+    server: Any  # a TlsHttpServer with the simulator's event loop as `loop`
+    sys_version = ""
+    timeout = CONNECTION_TIMEOUT
+
+    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """fn(*args) on the event loop, awaited if it is a coroutine; RuntimeError or TimeoutError
+        when the simulator is stopping."""
+        async def call() -> Any:
+            result = fn(*args)
+            return await result if inspect.isawaitable(result) else result
+        return asyncio.run_coroutine_threadsafe(call(), self.server.loop).result(timeout=LOOP_TIMEOUT)
+
+    def _reply(self, status: int, data: bytes, content_type: str, headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def _route(self, method: str) -> None:
+        raise NotImplementedError
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server API
+        self._route("GET")
+
+    def do_HEAD(self) -> None:  # noqa: N802 - http.server API
+        self._route("GET")
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        self._route("POST")
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server API
+        pass

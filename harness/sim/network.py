@@ -16,14 +16,11 @@ sessions in progress end when it goes down.
 An unpowered unit still owns its address: a claim socket (UDP 5682, connected to itself, so it
 receives nothing and a probe gets "port unreachable", i.e. looks closed) stays bound for the
 simulator's life, and every simulator binds it first, so none can take a block whose units are
-all switched off."""
+all switched off (harness.sim.presence, shared with the camera)."""
 
 from __future__ import annotations
 
 import asyncio
-import errno
-import socket
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +28,7 @@ from harness.sim.api import ApiServer
 from harness.sim.certs import LabCertificates, SimCA
 from harness.sim.coap import CoapServer
 from harness.sim.debugd import DebugShellServer
+from harness.sim.presence import UnitPresence, bind_block
 from harness.sim.sshd import SshServer
 from harness.sim.telnetd import TelnetServer
 from harness.sim.unit import Unit
@@ -39,7 +37,6 @@ if TYPE_CHECKING:
     from harness.sim.mqtt import MqttClient
 
 PORTS = {"https": 8443, "ssh": 2222, "telnet": 2323, "debug": 4444, "coap": 5683}
-CLAIM_PORT = 5682  # udp, see the module docstring
 MAX_BLOCKS = 32
 
 
@@ -47,9 +44,10 @@ def unit_address(block: int, index: int) -> str:
     return f"127.77.{block}.{index}"
 
 
-class UnitNetwork:
+class UnitNetwork(UnitPresence):
     def __init__(self, unit: Unit, mqtt: MqttClient | None, ca: SimCA, key_dir: Path,
                  loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(unit.identity)
         self.unit = unit
         self.ca = ca
         self.loop = loop
@@ -59,9 +57,6 @@ class UnitNetwork:
         self.debug = DebugShellServer(unit) if b.debug_shell else None
         self.coap = CoapServer(unit)
         self.api: ApiServer | None = None
-        self.address: str | None = None
-        self.listening = False
-        self._claim: socket.socket | None = None
         self._certs: dict[str, LabCertificates] = {}  # per address: issued once, kept over power cycles
 
     @property
@@ -73,16 +68,6 @@ class UnitNetwork:
             out["debug"] = PORTS["debug"]
         out["coap"] = f"udp/{PORTS['coap']}"
         return out
-
-    async def bind(self, address: str) -> None:
-        """Claim `address` and listen on every service there, or on none (OSError)."""
-        try:
-            self._claim = claim(address)
-            await self._listen(address)
-        except OSError:
-            await self.close()
-            raise
-        self.address = address
 
     async def _listen(self, address: str) -> None:
         certs = self._certs.get(address)
@@ -102,22 +87,6 @@ class UnitNetwork:
         assert self.api is not None
         self.api.start()
 
-    async def suspend(self) -> None:
-        """Power off: every service closed (sessions end, ports refuse), the address kept."""
-        await self._stop_services()
-
-    async def resume(self) -> None:
-        """Power on: listen again on the same address (the boot then holds new connections)."""
-        if self.address is None or self.listening:
-            return
-        try:
-            await self._listen(self.address)
-            self.serve()
-        except OSError as exc:  # someone took a port while the unit was off: it comes up without services
-            await self._stop_services()
-            print(f"harness sim: {self.unit.identity.uid}: its services could not listen again on {self.address}: "
-                  f"{exc}", file=sys.stderr, flush=True)
-
     async def _stop_services(self) -> None:
         self.listening = False
         if self.api is not None:
@@ -127,36 +96,8 @@ class UnitNetwork:
             if server is not None:
                 await server.close()
 
-    async def close(self) -> None:
-        await self._stop_services()
-        if self._claim is not None:
-            self._claim.close()
-            self._claim = None
-        self.address = None
-
-
-def claim(address: str) -> socket.socket:
-    """The address's claim socket (an OSError with EADDRINUSE when another simulator holds it)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        sock.bind((address, CLAIM_PORT))
-        sock.connect((address, CLAIM_PORT))  # accepts datagrams from itself only: the port looks closed
-    except OSError:
-        sock.close()
-        raise
-    return sock
-
 
 async def bind_units(networks: list[UnitNetwork]) -> int:
     """Give every unit its address in the first block where all their ports are free."""
-    for block in range(MAX_BLOCKS):
-        try:
-            for net in networks:
-                await net.bind(unit_address(block, net.unit.identity.index))
-            return block
-        except OSError as exc:
-            for net in networks:
-                await net.close()
-            if exc.errno != errno.EADDRINUSE:
-                raise
-    raise OSError(errno.EADDRINUSE, f"no free address block in 127.77.0-{MAX_BLOCKS - 1}.x for the units' services")
+    return await bind_block(networks, unit_address, MAX_BLOCKS,
+                            f"no free address block in 127.77.0-{MAX_BLOCKS - 1}.x for the units' services")

@@ -29,10 +29,15 @@ def write_json(path: Path, obj: Any, mode: int = 0o644) -> None:
     write_atomic(path, (json.dumps(obj, indent=2) + "\n").encode(), mode)
 
 
-def publish_secrets(run_dir: Path, labels: dict[str, str]) -> Path:
+def write_secrets(run_dir: Path, secrets: dict[str, str]) -> Path:
+    """secrets.json, readable by the lab user only (it holds the units' label passwords)."""
     path = run_dir / SECRETS
-    write_json(path, {f"SIM_{uid}_LABEL": label for uid, label in labels.items()}, mode=0o600)
+    write_json(path, secrets, mode=0o600)
     return path
+
+
+def publish_secrets(run_dir: Path, labels: dict[str, str]) -> Path:
+    return write_secrets(run_dir, {f"SIM_{uid}_LABEL": label for uid, label in labels.items()})
 
 
 def publish_runtime(run_dir: Path, facts: dict[str, Any]) -> Path:

@@ -13,8 +13,9 @@ import asyncio
 import logging
 import os
 import socket
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import asyncssh
 
@@ -111,7 +112,11 @@ class _Terminal:
         self.process.stdout.write(text.replace("\r\n", "\n"))
 
 
-class _Server(asyncssh.SSHServer):
+class GatedServer(asyncssh.SSHServer):
+    """One connection to a unit's SSH port: at most MAX_CONNECTIONS at a time, held while the unit
+    boots, password authentication only. A family's server (the camera's) overrides
+    validate_password and keeps the rest, so every family refuses and holds connections alike."""
+
     def __init__(self, front: SshServer) -> None:
         self.front = front
         self.conn: asyncssh.SSHServerConnection | None = None
@@ -162,14 +167,20 @@ async def _session(front: SshServer, process: asyncssh.SSHServerProcess) -> None
 
 
 async def serve(front: SshServer, sock: socket.socket, key: asyncssh.SSHKey) -> None:
+    await run_server(sock, key, lambda: GatedServer(front), lambda process: _session(front, process),
+                     server_version="SimIoT", algorithms=ALGORITHMS[front.policy])
+
+
+async def run_server(sock: socket.socket, key: asyncssh.SSHKey, server: Callable[[], asyncssh.SSHServer],
+                     session: Callable[[asyncssh.SSHServerProcess], Awaitable[None]], *, server_version: str,
+                     algorithms: dict[str, Any]) -> None:
     """One accepted TCP connection, until it has authenticated (the session then goes on by itself)
     or failed; a client that goes away is not news."""
     try:
         await asyncssh.run_server(
-            sock, server_factory=lambda: _Server(front), server_host_keys=[key],
-            process_factory=lambda process: _session(front, process), compression_algs=["none"],
-            server_version="SimIoT", login_timeout=LOGIN_TIMEOUT, keepalive_interval=0, allow_scp=False,
-            agent_forwarding=False, x11_forwarding=False, kbdint_auth=False,
-            **ALGORITHMS[front.policy])  # type: ignore[arg-type]
+            sock, server_factory=server, server_host_keys=[key], process_factory=session,
+            compression_algs=["none"], server_version=server_version, login_timeout=LOGIN_TIMEOUT,
+            keepalive_interval=0, allow_scp=False, agent_forwarding=False, x11_forwarding=False, kbdint_auth=False,
+            **algorithms)
     except (asyncssh.Error, OSError):
         sock.close()

@@ -1,5 +1,5 @@
 """A unit's bench wiring: the SCPI supply that powers it and the relay on its reset button
-(harness.sim.power.ScpiSupplyServer, one per unit on the lab side, 127.0.0.1, never on the unit's
+(harness.sim.bench.BenchSupply, one per unit on the lab side, 127.0.0.1, never on the unit's
 own address: a scan of the unit must not find the bench).
 
 Output off cuts the power: the unit stops (RAM gone, console silent) and its network services
@@ -9,40 +9,23 @@ press does nothing. The supply's current reading follows what the unit is doing.
 
 from __future__ import annotations
 
-import time
-
+from harness.sim.bench import BenchSupply
 from harness.sim.network import UnitNetwork
-from harness.sim.power import ScpiSupplyServer
 from harness.sim.unit import Event, Power, Unit
 
-LAB_HOST = "127.0.0.1"
 BUTTON_CHANNEL = 1  # the relay channel wired across the unit's reset button (fixed by ScpiSupplyServer)
 # Amperes drawn at 5 V in each state (what `MEAS:CURR?` reads while the output is on).
 LOAD_A = {Power.OFF: 0.0, Power.BOOTING: 0.42, Power.RUNNING: 0.18, Power.RESETTING: 0.30,
           Power.INSTALLING: 0.35, Power.CRASHED: 0.21}
 
 
-class UnitSupply:
+class UnitSupply(BenchSupply):
     def __init__(self, unit: Unit, network: UnitNetwork) -> None:
         self.unit = unit
         self.network = network
-        self.server = ScpiSupplyServer(LAB_HOST, 0, idn=f"SimIoT Lab,PSU-1,PSU-{unit.identity.uid},1.0",
-                                       on_output=self._output, on_button=self._button)
-        self.server.state.output = True  # the bench powers the unit when the simulator starts
-        self._pressed_at: float | None = None
+        super().__init__(unit.identity.uid, self._output)
         unit.subscribe(self._on_event)
         self._update_load()
-
-    @property
-    def resource(self) -> str:
-        """The VISA resource string the harness opens with pyvisa-py."""
-        return f"TCPIP::{LAB_HOST}::{self.server.port}::SOCKET"
-
-    async def start(self) -> None:
-        await self.server.start()
-
-    async def close(self) -> None:
-        await self.server.close()
 
     def _on_event(self, event: Event) -> None:
         self._update_load()
@@ -62,14 +45,11 @@ class UnitSupply:
             await self.network.suspend()
         self._update_load()
 
-    def _button(self, pressed: bool) -> None:
-        now = time.monotonic()
-        if pressed:
-            self._pressed_at = now
-            return
-        pressed_at, self._pressed_at = self._pressed_at, None
-        if pressed_at is None or self.unit.power is not Power.RUNNING:
-            return  # the firmware reads the button only while it runs
-        held = now - pressed_at
-        if held >= self.unit.delays.button_reset_hold * self.unit.delays.scale:
-            self.unit.factory_reset()
+    def _running(self) -> bool:
+        return self.unit.power is Power.RUNNING
+
+    def _reset_hold(self) -> float:
+        return self.unit.delays.button_reset_hold * self.unit.delays.scale
+
+    def _long_press(self) -> None:
+        self.unit.factory_reset()

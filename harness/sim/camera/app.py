@@ -5,16 +5,12 @@ lab.yaml, the CAs)."""
 from __future__ import annotations
 
 import asyncio
-import errno
-import os
-import signal
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim import runtime
-from harness.sim.app import RunDirBusy, run_dir_lock
+from harness.sim import bootstrap, labfile, runtime
 from harness.sim.camera import cloud, model
 from harness.sim.camera.cloud import CloudBroker, CloudClient
 from harness.sim.camera.console import CameraConsole
@@ -22,6 +18,7 @@ from harness.sim.camera.model import Defects
 from harness.sim.camera.network import CameraNetwork
 from harness.sim.camera.unit import CameraUnit
 from harness.sim.certs import SimCA
+from harness.sim.presence import bind_block
 from harness.sim.pty_port import PtyPort
 from harness.sim.supply import UnitSupply
 from harness.sim.timing import Delays
@@ -44,48 +41,23 @@ def label_secret(uid: str) -> str:
 
 
 def lab_yaml(cloud_host: str, cloud_ca: Path, observer_user: str) -> str:
-    return f"""\
-# Lab configuration for a camera simulator run, written by `harness sim --persona camera`.
-schema_version: 1
-name: "simulator (camera)"
-runtime: runtime.json
-secrets: {{file: secrets.json, environment: false}}
-fetch: {{allow: [127.0.0.0/8], ca: {{runtime: https.ca}}, timeout: 5}}
-networks: [127.0.0.0/8]
-# The maker's cloud broker is fixed in the cameras' firmware: the lab observes it.
-broker:
-  start: false
-  url: mqtts://{cloud_host}:{model.CLOUD_PORTS["tls"]}
-  ca: {cloud_ca}
-  observer: {{user: {observer_user}, password: {{secret: {OBSERVER_SECRET}}}}}
-capture: {{interface: lo}}
-"""
+    return labfile.observed_cloud_lab(
+        "camera", "The maker's cloud broker is fixed in the cameras' firmware: the lab observes it.",
+        f"mqtts://{cloud_host}:{model.CLOUD_PORTS['tls']}", str(cloud_ca), observer_user, OBSERVER_SECRET)
 
 
 async def _bind(networks: list[CameraNetwork]) -> int:
     """The first block where every unit's address and ports are free."""
-    for block in range(model.MAX_BLOCKS):
-        try:
-            for net in networks:
-                await net.bind(model.unit_address(block, net.unit.identity.index))
-            return block
-        except OSError as exc:
-            for net in networks:
-                await net.close()
-            if exc.errno != errno.EADDRINUSE:
-                raise
-    raise OSError(errno.EADDRINUSE, f"no free address block in 127.91.0-{model.MAX_BLOCKS - 1}.x")
+    return await bind_block(networks, model.unit_address, model.MAX_BLOCKS,
+                            f"no free address block in 127.91.0-{model.MAX_BLOCKS - 1}.x")
 
 
 def _facts(opts: Options, units: list[CameraUnit], consoles: list[CameraConsole], networks: list[CameraNetwork],
            supplies: list[UnitSupply], broker: CloudBroker, run_dir: Path) -> dict[str, Any]:
     return {
-        "persona": "camera",
-        "defects": opts.defects.names(),
-        "pid": os.getpid(),
-        "time_scale": opts.time_scale,
-        "product": {"manufacturer": model.MANUFACTURER, "model": model.MODEL, "hardware": model.HARDWARE,
-                    "firmware": model.FIRMWARE},
+        **bootstrap.base_facts("camera", opts.defects.names(), opts.time_scale,
+                               {"manufacturer": model.MANUFACTURER, "model": model.MODEL, "hardware": model.HARDWARE,
+                                "firmware": model.FIRMWARE}),
         "units": {u.identity.uid: {"console": c.port.path, "serial": u.identity.serial, "mac": u.identity.mac,
                                    "address": n.address, "services": n.services, "supply": s.resource}
                   for u, c, n, s in zip(units, consoles, networks, supplies, strict=True)},
@@ -97,9 +69,7 @@ def _facts(opts: Options, units: list[CameraUnit], consoles: list[CameraConsole]
 
 async def _serve(opts: Options, run_dir: Path) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = bootstrap.catch_stop_signals(loop)
     delays = Delays(scale=opts.time_scale, boot=6.0, failed_login=2.0)  # pam_faildelay 2 s
     units: list[CameraUnit] = []
     clients: list[CloudClient] = []
@@ -130,50 +100,26 @@ async def _serve(opts: Options, run_dir: Path) -> None:
             assert net.address is not None
             client.cloud_host = host
             client.start(loop, net.address)
-        for console in consoles:
-            console.start(loop)
-        for unit in units:
-            unit.power_on()
+        bootstrap.power_on(loop, consoles, units)
         secrets = {label_secret(u.identity.uid): u.label for u in units}
         secrets[OBSERVER_SECRET] = broker.observer[1]
-        runtime.write_json(run_dir / runtime.SECRETS, secrets, mode=0o600)
-        runtime.write_atomic(run_dir / "lab.yaml", lab_yaml(host, broker.ca_path, broker.observer[0]).encode())
+        runtime.write_secrets(run_dir, secrets)
+        runtime.write_atomic(run_dir / labfile.FILE, lab_yaml(host, broker.ca_path, broker.observer[0]).encode())
         runtime.publish_runtime(run_dir, _facts(opts, units, consoles, networks, supplies, broker, run_dir))
-        addresses = ", ".join(f"{n.unit.identity.uid} {n.address}" for n in networks)
-        print(f"harness sim: camera, {opts.units} unit(s) ({addresses}), cloud {host}, pid {os.getpid()}: ready "
-              f"({run_dir / runtime.RUNTIME})", flush=True)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=opts.lifetime)
-            why = "signal"
-        except TimeoutError:
-            why = f"lifetime of {opts.lifetime:g} s over"
-        print(f"harness sim: stopping ({why})", flush=True)
+        bootstrap.announce_ready("camera", [(n.unit.identity.uid, n.address) for n in networks], f"cloud {host}",
+                                 run_dir)
+        await bootstrap.until_stopped(stop, opts.lifetime)
     finally:
-        runtime.withdraw_runtime(run_dir)
-        for unit in units:
-            await unit.shutdown()
-        await asyncio.gather(*(c.close() for c in clients), *(n.close() for n in networks),
-                             *(s.close() for s in supplies))
-        for console in consoles:
-            await console.close()
+        await bootstrap.shut_down(run_dir, units, lambda: [
+            *(c.close() for c in clients), *(n.close() for n in networks), *(s.close() for s in supplies)], consoles)
         if broker is not None:
             await asyncio.to_thread(cloud.stop_broker, broker, run_dir)
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+        bootstrap.release_stop_signals(loop)
 
 
 def run(opts: Options) -> int:
-    run_dir = opts.run_dir.resolve()
     try:
-        (run_dir / "flash").mkdir(parents=True, exist_ok=True)
-        with run_dir_lock(run_dir):
-            runtime.withdraw_runtime(run_dir)
-            cloud.reap_stale(run_dir)
-            asyncio.run(_serve(opts, run_dir))
-    except (RunDirBusy, OSError) as exc:
-        print(f"harness sim: {exc}", file=sys.stderr)
-        return 1
+        return bootstrap.run(opts.run_dir, lambda run_dir: _serve(opts, run_dir), prepare=cloud.reap_stale)
     except Exception as exc:  # the cloud broker failed to start (a LabFault): say so, exit 1
         print(f"harness sim: camera: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        return bootstrap.FAILED

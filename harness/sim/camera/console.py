@@ -7,12 +7,11 @@ lost while the unit is not running; the console takes no part in the faillock (l
 
 from __future__ import annotations
 
-import asyncio
 from typing import TYPE_CHECKING
 
 from harness.sim.camera import model
 from harness.sim.camera.shell import LOGIN_PROMPT, MOTD, Shell, login, prompt
-from harness.sim.lines import LineReader
+from harness.sim.pty_console import PtyConsole
 from harness.sim.pty_port import PtyPort
 from harness.sim.unit import Event, Power
 
@@ -36,30 +35,12 @@ def boot_log_late(serial: str) -> str:
             f"{model.HOSTNAME}: system ready (sn {serial})\r\n")
 
 
-class CameraConsole:
+class CameraConsole(PtyConsole):
     def __init__(self, unit: CameraUnit, port: PtyPort, cloud: CloudClient | None = None) -> None:
+        super().__init__(port)
         self.unit = unit
-        self.port = port
         self.cloud = cloud
-        self.reader = LineReader()
-        self._session: asyncio.Task[None] | None = None
         unit.subscribe(self._on_event)
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.port.attach(loop, self._on_data)
-
-    async def close(self) -> None:
-        task = self._end_session()
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        self.port.close()
-
-    # -- Terminal ------------------------------------------------------------------------------
-    def emit(self, text: str) -> None:
-        self.port.write(text.encode())
-
-    async def read_line(self, echo: bool = True) -> str:
-        return await self.reader.read_line(echo, self.port.write)
 
     def notice(self, text: str) -> None:
         """A kernel/syslog line printed where the cursor is (the cloud client's state changes)."""
@@ -67,25 +48,16 @@ class CameraConsole:
             self.emit(text + "\r\n")
 
     # -- input and lifecycle -------------------------------------------------------------------
-    def _on_data(self, data: bytes) -> None:
-        if self.unit.power is Power.RUNNING and self._session is not None:
-            self.reader.feed(data)
-
-    def _end_session(self) -> asyncio.Task[None] | None:
-        task, self._session = self._session, None
-        if task is not None and not task.done():
-            task.cancel()
-        self.reader.discard()
-        return task
+    def _takes_input(self) -> bool:
+        return self.unit.power is Power.RUNNING
 
     def _on_event(self, event: Event) -> None:
         if event is Event.BOOT_STARTED:
             self._end_session()
             self.emit(boot_log_early())
         elif event is Event.BOOT_FINISHED:
-            self.reader.discard()
             self.emit(boot_log_late(self.unit.identity.serial))
-            self._session = asyncio.get_running_loop().create_task(self._getty())
+            self._open_session(self._getty())
         elif event in (Event.REBOOTING, Event.RESETTING, Event.POWER_LOST, Event.CRASHED, Event.INSTALLING):
             self._end_session()  # what the shell printed is all; a power cut prints nothing
 

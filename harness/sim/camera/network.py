@@ -1,13 +1,11 @@
 """A camera's network presence: its own loopback address (127.91.<block>.<n>) and its services,
 https 7443, ssh 7022 (and telnet 7023 with the `telnet_enabled` defect). The hub's claim socket keeps the address while the supply is
-off (harness.sim.network.claim); services close at power-off and listen again at power-on, which
+off (harness.sim.presence); services close at power-off and listen again at power-on, which
 is what harness.sim.supply.UnitSupply expects (suspend/resume)."""
 
 from __future__ import annotations
 
 import asyncio
-import socket
-import sys
 from pathlib import Path
 
 from harness.sim.camera.cloud import CloudClient
@@ -17,12 +15,15 @@ from harness.sim.camera.telnetd import CameraTelnetServer
 from harness.sim.camera.unit import CameraUnit
 from harness.sim.camera.web import CameraWebServer
 from harness.sim.certs import LabCertificates, SimCA
-from harness.sim.network import claim
+from harness.sim.presence import UnitPresence
 
 
-class CameraNetwork:
+class CameraNetwork(UnitPresence):
+    resume_failed = "services could not listen again on"
+
     def __init__(self, unit: CameraUnit, cloud: CloudClient, ca: SimCA, key_dir: Path,
                  loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__(unit.identity)
         self.unit = unit
         self.cloud = cloud
         self.ca = ca
@@ -30,23 +31,11 @@ class CameraNetwork:
         self.ssh = CameraSshServer(unit, cloud, key_dir / f"{unit.identity.uid}.ssh_host_key")
         self.telnet = CameraTelnetServer(unit, cloud) if unit.defects.telnet_enabled else None
         self.web: CameraWebServer | None = None
-        self.address: str | None = None
-        self.listening = False
-        self._claim: socket.socket | None = None
         self._certs: LabCertificates | None = None
 
     @property
     def services(self) -> dict[str, int]:
         return {name: port for name, port in PORTS.items() if name != "telnet" or self.telnet is not None}
-
-    async def bind(self, address: str) -> None:
-        try:
-            self._claim = claim(address)
-            await self._listen(address)
-        except OSError:
-            await self.close()
-            raise
-        self.address = address
 
     async def _listen(self, address: str) -> None:
         if self._certs is None:
@@ -61,20 +50,6 @@ class CameraNetwork:
         assert self.web is not None
         self.web.start()
 
-    async def suspend(self) -> None:
-        await self._stop_services()
-
-    async def resume(self) -> None:
-        if self.address is None or self.listening:
-            return
-        try:
-            await self._listen(self.address)
-            self.serve()
-        except OSError as exc:
-            await self._stop_services()
-            print(f"harness sim: {self.unit.identity.uid}: services could not listen again on {self.address}: {exc}",
-                  file=sys.stderr, flush=True)
-
     async def _stop_services(self) -> None:
         self.listening = False
         if self.web is not None:
@@ -83,10 +58,3 @@ class CameraNetwork:
         await self.ssh.close()
         if self.telnet is not None:
             await self.telnet.close()
-
-    async def close(self) -> None:
-        await self._stop_services()
-        if self._claim is not None:
-            self._claim.close()
-            self._claim = None
-        self.address = None

@@ -4,14 +4,13 @@ password), then the BusyBox shell or one command."""
 
 from __future__ import annotations
 
-import asyncio
 import socket
 from typing import TYPE_CHECKING
 
 import asyncssh
 
 from harness.sim.camera.shell import MOTD, Shell, prompt
-from harness.sim.sshd_engine import ALGORITHMS, HOLD_TIMEOUT, LOGIN_TIMEOUT, MAX_CONNECTIONS, _Terminal
+from harness.sim.sshd_engine import ALGORITHMS, GatedServer, _Terminal, run_server
 
 if TYPE_CHECKING:
     from harness.sim.camera.sshd import CameraSshServer
@@ -19,30 +18,8 @@ if TYPE_CHECKING:
 SERVER_VERSION = "OpenSSH_8.4p1"
 
 
-class _Server(asyncssh.SSHServer):
-    def __init__(self, front: CameraSshServer) -> None:
-        self.front = front
-        self.conn: asyncssh.SSHServerConnection | None = None
-        self.user = ""
-
-    def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
-        self.conn = conn
-        if len(self.front.connections) >= MAX_CONNECTIONS:
-            asyncio.get_running_loop().call_soon(conn.close)
-            return
-        self.front.connections.add(conn)
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self.conn is not None:
-            self.front.connections.discard(self.conn)
-
-    async def begin_auth(self, username: str) -> bool:
-        if not await self.front.camera.wait_running(HOLD_TIMEOUT) and self.conn is not None:
-            self.conn.close()
-        return True
-
-    def password_auth_supported(self) -> bool:
-        return True
+class _Server(GatedServer):
+    front: CameraSshServer
 
     async def validate_password(self, username: str, password: str) -> bool:
         ok = (await self.front.camera.login_on("ssh", username, password)).ok
@@ -67,12 +44,5 @@ async def _session(front: CameraSshServer, process: asyncssh.SSHServerProcess) -
 
 
 async def serve(front: CameraSshServer, sock: socket.socket, key: asyncssh.SSHKey) -> None:
-    try:
-        await asyncssh.run_server(
-            sock, server_factory=lambda: _Server(front), server_host_keys=[key],
-            process_factory=lambda process: _session(front, process), compression_algs=["none"],
-            server_version=SERVER_VERSION, login_timeout=LOGIN_TIMEOUT, keepalive_interval=0, allow_scp=False,
-            agent_forwarding=False, x11_forwarding=False, kbdint_auth=False,
-            **ALGORITHMS["modern"])  # type: ignore[arg-type]
-    except (asyncssh.Error, OSError):
-        sock.close()
+    await run_server(sock, key, lambda: _Server(front), lambda process: _session(front, process),
+                     server_version=SERVER_VERSION, algorithms=ALGORITHMS["modern"])

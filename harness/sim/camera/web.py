@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import http.cookies
-import http.server
-import inspect
 import json
 import math
 import urllib.parse
@@ -27,14 +25,13 @@ from typing import TYPE_CHECKING, Any
 from harness.sim.camera import model
 from harness.sim.camera.unit import SECRET_SETTINGS
 from harness.sim.certs import LabCertificates
-from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, tls_context
+from harness.sim.httpd import TlsHttpServer, UnitHandler, content_length, tls_context
 
 if TYPE_CHECKING:
     from harness.sim.camera.cloud import CloudClient
     from harness.sim.camera.unit import CameraUnit
 
 MAX_BODY = 16 * 1024
-LOOP_TIMEOUT = 30.0
 COOKIE = "LCSESSID"
 SETTING_PREFIX = "/api/v1/settings/"
 PAGE = ("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Lumacam</title></head><body>\n"
@@ -51,30 +48,15 @@ class _Server(TlsHttpServer):
         self.loop = loop
 
 
-class _Handler(http.server.BaseHTTPRequestHandler):
+class _Handler(UnitHandler):
     server: _Server
     server_version = "lighttpd"
-    sys_version = ""
-    timeout = CONNECTION_TIMEOUT
-
-    def _on_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
-        async def call() -> Any:
-            result = fn(*args)
-            return await result if inspect.isawaitable(result) else result
-        return asyncio.run_coroutine_threadsafe(call(), self.server.loop).result(timeout=LOOP_TIMEOUT)
 
     def _send(self, status: int, body: dict[str, Any] | str, headers: dict[str, str] | None = None) -> None:
-        text = body if isinstance(body, str) else json.dumps(body) + "\n"
-        data = text.encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8" if isinstance(body, str) else "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        if self.command != "HEAD":
-            self.wfile.write(data)
+        if isinstance(body, str):
+            self._reply(status, body.encode(), "text/html; charset=utf-8", headers)
+        else:
+            self._reply(status, (json.dumps(body) + "\n").encode(), "application/json", headers)
 
     def _token(self) -> str:
         scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
@@ -92,10 +74,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         return bool(token) and bool(self._on_loop(self.server.unit.token_valid, token))
 
     def _fields(self) -> dict[str, Any] | None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = content_length(self.headers)
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True
             return None
@@ -180,23 +159,11 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             saved.append(key)
         self._send(200, {"saved": saved})
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server API
-        self._route("GET")
-
-    def do_HEAD(self) -> None:  # noqa: N802 - http.server API
-        self._route("GET")
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
-        self._route("POST")
-
     def do_PUT(self) -> None:  # noqa: N802 - http.server API
         self._route("PUT")
 
     def do_DELETE(self) -> None:  # noqa: N802 - http.server API
         self._route("DELETE")
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server API
-        pass
 
 
 class CameraWebServer:

@@ -6,19 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import os
 import secrets
-import signal
 import socket
-import sys
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim import runtime
-from harness.sim.app import RunDirBusy, run_dir_lock
+from harness.sim import bootstrap, labfile, runtime
 from harness.sim.certs import SimCA
-from harness.sim.network import claim
 from harness.sim.plug import catalog
 from harness.sim.plug.catalog import Behaviour
 from harness.sim.plug.cloud import VendorCloud
@@ -28,12 +24,12 @@ from harness.sim.plug.mqtt import CloudEndpoint, PlugMqtt
 from harness.sim.plug.supply import PlugSupply
 from harness.sim.plug.unit import PlugUnit
 from harness.sim.plug.web import PlugWeb
+from harness.sim.presence import claim
 from harness.sim.pty_port import PtyPort
 from harness.sim.timing import Delays
 from harness.verdict import LabFault
 
 HTTPS_PORT = 8443
-LAB_FILE = "lab.yaml"
 OBSERVER_SECRET = "PLUG_CLOUD_OBSERVER"
 DELAYS = {"boot": 1.5, "failed_login": 0.5, "reset_erase": 0.5}
 
@@ -51,24 +47,6 @@ def label_secret(uid: str) -> str:
     return f"PLUG_{uid}_LABEL"
 
 
-LAB_TEMPLATE = """\
-# Lab configuration for a plug simulator run, written by `harness sim --persona plug`.
-schema_version: 1
-name: "simulator (plug)"
-runtime: runtime.json
-secrets: {{file: secrets.json, environment: false}}
-fetch: {{allow: [127.0.0.0/8], ca: {{runtime: https.ca}}, timeout: 5}}
-networks: [127.0.0.0/8]
-# The vendor's cloud broker is fixed in the plug's firmware: the lab observes it, it cannot re-point it.
-broker:
-  start: false
-  url: mqtts://{host}:{tls_port}
-  ca: {{runtime: cloud.ca}}
-  observer: {{user: {observer}, password: {{secret: {secret}}}}}
-capture: {{interface: lo}}
-"""
-
-
 def _port_free(address: str, port: int) -> None:
     """OSError (EADDRINUSE) when a TCP port cannot be bound on `address`, e.g. a wildcard listener."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
@@ -77,7 +55,7 @@ def _port_free(address: str, port: int) -> None:
 
 
 class _Claims:
-    """The block's addresses, held for the simulator's life (harness.sim.network.claim); a block is
+    """The block's addresses, held for the simulator's life (harness.sim.presence.claim); a block is
     taken only when the fixed ports are free on all its addresses."""
 
     def __init__(self) -> None:
@@ -110,12 +88,9 @@ class _Claims:
 def runtime_facts(opts: Options, units: list[PlugUnit], consoles: list[PlugConsole], supplies: list[PlugSupply],
                   addresses: list[str], cloud: VendorCloud, ca_path: Path) -> dict[str, Any]:
     return {
-        "persona": "plug",
-        "defects": list(opts.defects),
-        "pid": os.getpid(),
-        "time_scale": opts.time_scale,
-        "product": {"manufacturer": catalog.MANUFACTURER, "model": catalog.MODEL, "hardware": catalog.HARDWARE,
-                    "firmware": catalog.FIRMWARE},
+        **bootstrap.base_facts("plug", list(opts.defects), opts.time_scale,
+                               {"manufacturer": catalog.MANUFACTURER, "model": catalog.MODEL,
+                                "hardware": catalog.HARDWARE, "firmware": catalog.FIRMWARE}),
         "units": {u.ident.uid: {"console": c.port.path, "serial": u.ident.serial, "mac": u.ident.mac,
                                 "address": a, "topic": u.firmware.topic,
                                 "services": {"https": HTTPS_PORT, "http": catalog.HTTP_PORT},
@@ -128,11 +103,17 @@ def runtime_facts(opts: Options, units: list[PlugUnit], consoles: list[PlugConso
     }
 
 
+def _closing(clients: list[PlugMqtt], webs: list[PlugWeb], supplies: list[PlugSupply]) -> list[Awaitable[Any]]:
+    """What closes once the units are down: the MQTT clients stop reconnecting first."""
+    for client in clients:
+        client.stop()
+    return [*(asyncio.to_thread(w.close) for w in webs), *(s.close() for s in supplies),
+            *(asyncio.to_thread(c.close) for c in clients)]
+
+
 async def _serve(opts: Options, run_dir: Path, behaviour: Behaviour) -> None:
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    stop = bootstrap.catch_stop_signals(loop)
     delays = Delays(scale=opts.time_scale, **DELAYS)
     claims = _Claims()
     cloud: VendorCloud | None = None
@@ -167,50 +148,24 @@ async def _serve(opts: Options, run_dir: Path, behaviour: Behaviour) -> None:
         for web, address in zip(webs, addresses, strict=True):
             web.listen(address)
         await asyncio.gather(*(s.start() for s in supplies))
-        for console in consoles:
-            console.start(loop)
-        for unit in units:
-            unit.power_on()
-        runtime.write_json(run_dir / runtime.SECRETS, {**{label_secret(u.ident.uid): u.firmware.label for u in units},
-                                                        OBSERVER_SECRET: cloud.observer[1]}, mode=0o600)
-        runtime.write_atomic(run_dir / LAB_FILE, LAB_TEMPLATE.format(
-            host=cloud.host, tls_port=cloud.tls_port, observer=cloud.observer[0], secret=OBSERVER_SECRET).encode())
+        bootstrap.power_on(loop, consoles, units)
+        runtime.write_secrets(run_dir, {**{label_secret(u.ident.uid): u.firmware.label for u in units},
+                                        OBSERVER_SECRET: cloud.observer[1]})
+        runtime.write_atomic(run_dir / labfile.FILE, labfile.observed_cloud_lab(
+            "plug", "The vendor's cloud broker is fixed in the plug's firmware: the lab observes it, it cannot re-point it.",
+            f"mqtts://{cloud.host}:{cloud.tls_port}", "{runtime: cloud.ca}", cloud.observer[0], OBSERVER_SECRET).encode())
         runtime.publish_runtime(run_dir, runtime_facts(opts, units, consoles, supplies, addresses, cloud, ca_path))
-        listed = ", ".join(f"{u.ident.uid} {a}" for u, a in zip(units, addresses, strict=True))
-        print(f"harness sim: plug, {opts.units} unit(s) ({listed}), cloud {cloud.host}, pid {os.getpid()}: ready "
-              f"({run_dir / runtime.RUNTIME})", flush=True)
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=opts.lifetime)
-            why = "signal"
-        except TimeoutError:
-            why = f"lifetime of {opts.lifetime:g} s over"
-        print(f"harness sim: stopping ({why})", flush=True)
+        bootstrap.announce_ready("plug", [(u.ident.uid, a) for u, a in zip(units, addresses, strict=True)],
+                                 f"cloud {cloud.host}", run_dir)
+        await bootstrap.until_stopped(stop, opts.lifetime)
     finally:
-        runtime.withdraw_runtime(run_dir)
-        for unit in units:
-            await unit.shutdown()
-        for client in clients:
-            client.stop()
-        await asyncio.gather(*(asyncio.to_thread(w.close) for w in webs), *(s.close() for s in supplies),
-                             *(asyncio.to_thread(c.close) for c in clients))
-        for console in consoles:
-            await console.close()
+        await bootstrap.shut_down(run_dir, units, lambda: _closing(clients, webs, supplies), consoles)
         if cloud is not None:
             await asyncio.to_thread(cloud.stop)
         claims.release()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
+        bootstrap.release_stop_signals(loop)
 
 
 def run(opts: Options) -> int:
     behaviour = catalog.behaviour_for(opts.defects)
-    run_dir = opts.run_dir.resolve()
-    try:
-        (run_dir / "flash").mkdir(parents=True, exist_ok=True)
-        with run_dir_lock(run_dir):
-            runtime.withdraw_runtime(run_dir)  # a stale file from a killed simulator is not readiness
-            asyncio.run(_serve(opts, run_dir, behaviour))
-    except (RunDirBusy, OSError, LabFault) as exc:
-        print(f"harness sim: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return bootstrap.run(opts.run_dir, lambda run_dir: _serve(opts, run_dir, behaviour), faults=(LabFault,))

@@ -8,11 +8,9 @@ with --time-scale; at 0 nothing is flushed."""
 
 from __future__ import annotations
 
-import asyncio
-
-from harness.sim.lines import LineReader
 from harness.sim.plug.catalog import FIRMWARE, MODEL
 from harness.sim.plug.unit import Event, PlugUnit, Power
+from harness.sim.pty_console import PtyConsole
 from harness.sim.pty_port import PtyPort
 
 PASSWORD_PROMPT = "Password: "
@@ -32,36 +30,14 @@ def boot_ready(topic: str) -> str:
     return f"00:00:01.204 WIF: connected\r\n00:00:01.260 APP: {topic} ready\r\n\r\n"
 
 
-class PlugConsole:
+class PlugConsole(PtyConsole):
     def __init__(self, unit: PlugUnit, port: PtyPort) -> None:
+        super().__init__(port)
         self.unit = unit
-        self.port = port
-        self.reader = LineReader()
-        self._session: asyncio.Task[None] | None = None
         unit.subscribe(self._on_event)
 
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.port.attach(loop, self._on_data)
-
-    async def close(self) -> None:
-        task = self._end_session()
-        if task is not None:
-            await asyncio.gather(task, return_exceptions=True)
-        self.port.close()
-
-    def emit(self, text: str) -> None:
-        self.port.write(text.encode())
-
-    def _on_data(self, data: bytes) -> None:
-        if self.unit.power is Power.RUNNING and self._session is not None:
-            self.reader.feed(data)
-
-    def _end_session(self) -> asyncio.Task[None] | None:
-        task, self._session = self._session, None
-        if task is not None and not task.done():
-            task.cancel()
-        self.reader.discard()
-        return task
+    def _takes_input(self) -> bool:
+        return self.unit.power is Power.RUNNING
 
     def _on_event(self, event: Event) -> None:
         if event is Event.POWER_LOST:
@@ -76,18 +52,14 @@ class PlugConsole:
             self._end_session()
             self.emit(boot_log(self.unit.ident.serial))
         elif event is Event.BOOT_FINISHED:
-            self.reader.discard()
             self.emit(boot_ready(self.unit.firmware.topic))
-            self._session = asyncio.get_running_loop().create_task(self._run())
+            self._open_session(self._run())
 
     async def _prompt(self, text: str) -> None:
         self.emit(text)
         if self.unit.delays.scale > 0:
             await self.unit.delays.sleep(PROMPT_SETTLE)
             self.reader.discard()  # the quirk: what came in meanwhile is gone
-
-    async def _read(self, echo: bool) -> str:
-        return await self.reader.read_line(echo, self.port.write)
 
     async def _run(self) -> None:
         while self.unit.power is Power.RUNNING:
@@ -96,7 +68,7 @@ class PlugConsole:
 
     async def _password(self) -> bool:
         await self._prompt(PASSWORD_PROMPT)
-        typed = await self._read(echo=False)
+        typed = await self.read_line(echo=False)
         self.emit("\r\n")
         if not typed:
             return False  # an empty line only brings the prompt back
@@ -110,7 +82,7 @@ class PlugConsole:
     async def _shell(self) -> None:
         while True:
             await self._prompt(PROMPT)
-            line = (await self._read(echo=True)).strip()
+            line = (await self.read_line(echo=True)).strip()
             if not line:
                 continue
             word = line.split()[0].lower()

@@ -16,7 +16,7 @@ import urllib.parse
 from typing import Any
 
 from harness.sim.certs import LabCertificates
-from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, tls_context
+from harness.sim.httpd import CONNECTION_TIMEOUT, TlsHttpServer, content_length, tls_context
 from harness.sim.lockout import Lockout, shown_seconds
 from harness.sim.plug.catalog import ADMIN_USER, MODEL
 from harness.sim.plug.unit import PlugUnit
@@ -127,10 +127,7 @@ class _Handler(_Base):
     def do_POST(self) -> None:  # noqa: N802 - http.server API
         """The same endpoint with the command in a form body (`cmnd=…`), for long arguments."""
         url = urllib.parse.urlsplit(self.path)
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
+        length = content_length(self.headers)
         if not 0 <= length <= MAX_BODY:
             self.close_connection = True
             self._json(413, {"WARNING": f"Body larger than {MAX_BODY} bytes"})
