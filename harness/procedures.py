@@ -243,6 +243,43 @@ def _url_parts(url: str) -> dict[str, Any]:
     return {"url": url, "host": parts.hostname or "", "port": parts.port or "", "scheme": parts.scheme}
 
 
+_TOKEN_MIN = 8  # shorter values in an answer ("ok", a user id) are not credentials
+_TOKEN_SCAN = 500  # JSON nodes looked at in one answer
+
+
+def _session_tokens(resp: Any) -> Iterator[tuple[str, str]]:
+    """(name, value) of every credential-like value in a login answer: JSON fields named like a
+    token or a session, and Set-Cookie values."""
+    text = str(getattr(resp, "text", "") or "")
+    try:
+        answer = json.loads(text) if text.lstrip()[:1] in ("{", "[") else None
+    except ValueError:
+        answer = None
+    stack: list[Any] = [answer]
+    for _ in range(_TOKEN_SCAN):
+        if not stack:
+            break
+        item = stack.pop()
+        if isinstance(item, dict):
+            for key, value in item.items():
+                name = str(key).lower()
+                if isinstance(value, str) and len(value) >= _TOKEN_MIN and (
+                        is_secret_name(name) or "token" in name or "session" in name):
+                    yield str(key), value
+                elif isinstance(value, (dict, list)):
+                    stack.append(value)
+        elif isinstance(item, list):
+            stack.extend(item)
+    for header, value in (getattr(resp, "headers", None) or {}).items():
+        if str(header).lower() != "set-cookie":
+            continue
+        for line in str(value).splitlines():
+            cookie, _, _ = line.partition(";")
+            name, _, val = cookie.partition("=")
+            if len(val.strip()) >= _TOKEN_MIN:
+                yield f"cookie {name.strip()}", val.strip()
+
+
 class ProcedureRunner:
     def __init__(self, device: Device) -> None:
         self.device = device
@@ -510,6 +547,11 @@ class ProcedureRunner:
                     captured.setdefault("values", {})[var] = value
                     if value is not None and (is_secret_name(var) or var.startswith("session.")) and str(value):
                         redactor.add(str(value), var)
+            if secret and resp.status is not None and 200 <= resp.status < 300:
+                # A session the harness opened with a lab secret (a login answer) is a secret too,
+                # whether a step captures it or not: the answer goes into the transcript next.
+                for key, token in _session_tokens(resp):
+                    redactor.add(token, f"session {key}")
 
         resp = link.request(verb.upper(), path, timeout=timeout, headers=headers, secret=secret, auth=auth,
                             on_response=on_response, secret_url=secret_url, **kwargs)

@@ -412,7 +412,10 @@ def _allure_attach(run_dir: Path, rec: Any) -> None:
     summary = {"verdict": rec.verdict.value if hasattr(rec.verdict, "value") else rec.verdict,
                "reason": rec.reason, "evidence": [e.to_dict() for e in rec.evidence]}
     from harness.redact import REDACTOR
-    allure.attach(REDACTOR.redact(json.dumps(summary, indent=2, default=str)), name="verdict and evidence",
+    # Values before serialising (an escaped secret no longer reads as itself), the text after;
+    # ensure_ascii=False so a non-ASCII secret is not hidden behind \uXXXX escapes.
+    text = json.dumps(REDACTOR.redact_obj(summary), indent=2, default=str, ensure_ascii=False)
+    allure.attach(REDACTOR.redact(text), name="verdict and evidence",
                   attachment_type=allure.attachment_type.JSON)
 
 

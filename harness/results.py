@@ -9,7 +9,16 @@ Layout of a run directory::
 
 Each writer appends one JSON line per finished test case and fsyncs it, so a run killed with
 SIGKILL keeps every record that was complete. Readers merge all segments; a half-written last
-line (killed mid-write) is skipped, not fatal. Every line is redacted before it is written.
+line (killed mid-write) is skipped, not fatal; an unreadable line in the middle of a segment is
+reported by the report model (``corrupt_lines``), never silently dropped. Every value is redacted
+before it is serialised, and the line again after.
+
+Permissions: a run directory holds transcripts and evidence of a device under test, so one policy
+holds for all of it: files 0600, folders 0700 (owner only; a second lab engineer reads a run
+through the account that ran it, or a copy). Every writer of the harness creates its files and
+folders that way (``private_dir``, ``FILE_MODE``), and ``secure_run_dir`` applies the policy to
+what other programs wrote into the run directory (allure-pytest's results, Allure's rendered
+report); ``build_reports`` runs it after every report build.
 """
 
 from __future__ import annotations
@@ -19,6 +28,7 @@ import itertools
 import json
 import os
 import socket
+import stat
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -32,6 +42,46 @@ from harness.verdict import CheckResult, Evidence, Verdict
 
 SCHEMA = 1
 _counter = itertools.count()
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+
+
+def private_dir(path: str | Path) -> Path:
+    """Create ``path`` (and missing parents) owner-only, and tighten it if it already existed."""
+    path = Path(path)
+    path.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
+    try:
+        os.chmod(path, DIR_MODE)
+    except OSError:
+        pass  # not ours (a shared parent such as /tmp): its own mode stands
+    return path
+
+
+def secure_run_dir(run_dir: str | Path) -> None:
+    """Apply the run directory's permission policy to everything under ``run_dir``.
+
+    Symbolic links are neither followed nor changed. An owner-executable file keeps its x bit."""
+    root = Path(run_dir)
+    if not root.is_dir() or root.is_symlink():
+        return
+    for folder, _dirs, files in os.walk(root, followlinks=False):
+        _chmod(Path(folder), DIR_MODE)
+        for name in files:
+            path = Path(folder) / name
+            try:
+                st = path.lstat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                _chmod(path, FILE_MODE | (st.st_mode & stat.S_IXUSR))
+
+
+def _chmod(path: Path, mode: int) -> None:
+    try:
+        if stat.S_IMODE(path.lstat().st_mode) != mode:
+            os.chmod(path, mode, follow_symlinks=False)
+    except (OSError, NotImplementedError):
+        pass  # a file that vanished or is not ours: the next build tries again
 
 
 def now_iso() -> str:
@@ -128,15 +178,18 @@ class ResultsLog:
     def __init__(self, run_dir: str | Path, redactor: Redactor = REDACTOR, writer: str = "pytest") -> None:
         self.run_dir = Path(run_dir)
         self.redactor = redactor
-        (self.run_dir / "results").mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "attachments").mkdir(parents=True, exist_ok=True)
+        private_dir(self.run_dir)
+        private_dir(self.run_dir / "results")
+        private_dir(self.run_dir / "attachments")
         name = f"segment-{writer}-{socket.gethostname()}-{os.getpid()}-{next(_counter)}-{uuid.uuid4().hex[:6]}.jsonl"
         self.path = self.run_dir / "results" / name
 
     def _append(self, obj: dict[str, Any]) -> None:
+        # Values first: once serialised, a secret holding a quote or a backslash reads escaped.
+        obj = self.redactor.redact_obj(obj)
         line = json.dumps(obj, default=_json_default, ensure_ascii=False)
         line = self.redactor.redact(line) + "\n"
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             os.write(fd, line.encode("utf-8"))
             os.fsync(fd)
@@ -159,14 +212,15 @@ class ResultsLog:
     def attach(self, record_id: str, name: str, content: str | bytes, mime: str = "text/plain") -> Attachment:
         """Write an evidence file (redacted) and return its reference for the record."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-        folder = self.run_dir / "attachments" / record_id
-        folder.mkdir(parents=True, exist_ok=True)
+        folder = private_dir(self.run_dir / "attachments" / record_id)
         path = folder / safe
         if isinstance(content, str):
             data = self.redactor.redact(content).encode("utf-8")
         else:
             data = self.redactor.redact_bytes(content) if mime.startswith("text/") else content
-        with open(path, "wb") as fh:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)  # an earlier file of the same name may have been wider
+        with os.fdopen(fd, "wb") as fh:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
@@ -285,11 +339,11 @@ class Observations:
         self.folder = Path(run_dir) / "observations"
 
     def record(self, unit: str, key: str, value: Any) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        line = json.dumps({"unit": unit, "key": key, "value": value, "time": now_iso()},
-                          default=_json_default)
+        private_dir(self.folder)
+        obj = REDACTOR.redact_obj({"unit": unit, "key": key, "value": value, "time": now_iso()})
+        line = json.dumps(obj, default=_json_default)
         line = REDACTOR.redact(line) + "\n"
-        fd = os.open(self.folder / f"{unit}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.folder / f"{unit}.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
         try:
             os.write(fd, line.encode())
             os.fsync(fd)

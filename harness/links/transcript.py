@@ -2,7 +2,8 @@
 
 Written line by line to a file (not kept in memory, so an endless console flood costs disk, not
 RAM). A line is redacted as a whole before it is written, so a secret is never split across two
-writes of device output; sent text is one entry of its own.
+writes of device output; sent text is one entry of its own. The file is 0600 in a 0700 folder
+when the folder is the run's (the run directory's policy, ``harness.results``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 from harness.redact import REDACTOR, Redactor
+from harness.results import private_dir
 
 _MAX_LINE = 4096
 _MAX_ATTACH = 1 << 20  # an attachment keeps the last 1 MiB of a span
@@ -23,8 +25,10 @@ class Transcript:
     def __init__(self, link: str, folder: str | Path | None = None, redactor: Redactor = REDACTOR) -> None:
         self.link = link
         self.redactor = redactor
-        folder = Path(folder) if folder else Path(tempfile.gettempdir())
-        folder.mkdir(parents=True, exist_ok=True)
+        if folder:
+            folder = private_dir(folder)
+        else:
+            folder = Path(tempfile.gettempdir())
         fd, name = tempfile.mkstemp(prefix=f"transcript-{link}-", suffix=".log", dir=folder)
         self.path = Path(name)
         self._fh = os.fdopen(fd, "w", encoding="utf-8", newline="\n")

@@ -102,8 +102,9 @@ class Bench:
     lab: LabConfig
     lab_path: Path | None
     runtime: dict[str, Any] = field(default_factory=dict)
-    secrets: dict[str, str] = field(default_factory=dict)
-    redactor: Redactor = REDACTOR
+    # Kept out of repr: a traceback that prints the bench (pytest, allure-pytest) must not print them.
+    secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    redactor: Redactor = field(default=REDACTOR, repr=False)
     # Lab services started for this run (the lab broker, by harness.lab): name → handle.
     services: dict[str, Any] = field(default_factory=dict)
 

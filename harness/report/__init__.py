@@ -8,6 +8,10 @@
     junit.xml          one testcase per (test case, unit) for CI dashboards
     allure-results/environment.properties, categories.json   when allure-results exists
     allure-report/     rendered by Allure 3 (Node) when asked and available
+
+and then applies the run directory's permission policy (files 0600, folders 0700,
+``harness.results.secure_run_dir``) to everything in it, including what allure-pytest and
+Allure wrote.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from harness.redact import REDACTOR
+from harness.report._text import terminal_safe
 from harness.report.allure_extras import (
     render_allure_html,
     write_allure_categories,
@@ -32,6 +38,7 @@ from harness.report.model import (
     ReportModel,
     build_report_model,
 )
+from harness.results import secure_run_dir
 
 __all__ = [
     "EXIT_FAIL",
@@ -81,7 +88,7 @@ def build_reports(run_dir: str | Path, *, catalogue: Any = None, allure: bool = 
             ok, message = render_allure_html(allure_results, run_dir / "allure-report", **kw)
             allure_report = run_dir / "allure-report" if ok else None
     # The HTML links the Allure report only when it exists, so it is written after it.
-    return ReportPaths(
+    paths = ReportPaths(
         html=write_html(model, run_dir / HTML_NAME),
         json=write_json(model, run_dir / JSON_NAME),
         csv=write_csv(model, run_dir / CSV_NAME),
@@ -91,6 +98,8 @@ def build_reports(run_dir: str | Path, *, catalogue: Any = None, allure: bool = 
         allure_report=allure_report,
         allure_message=message,
     )
+    secure_run_dir(run_dir)
+    return paths
 
 
 def _gates(p: ProvisionResult) -> bool:
@@ -100,7 +109,8 @@ def _gates(p: ProvisionResult) -> bool:
 
 
 def exit_code(model: ReportModel) -> int:
-    """0 clean, 1 a FAIL on an applicable mandatory provision, 3 no such FAIL but an INCONCLUSIVE."""
+    """0 clean, 1 a FAIL on an applicable mandatory provision, 3 no such FAIL but an INCONCLUSIVE
+    (or a results line that could not be read and not be tied to a test case)."""
     if not model.cases:
         return EXIT_INCONCLUSIVE  # nothing was judged: never a clean run
     gating = [p.verdict for p in model.provisions if _gates(p)]
@@ -108,6 +118,8 @@ def exit_code(model: ReportModel) -> int:
         return EXIT_FAIL
     if "INCONCLUSIVE" in gating:
         return EXIT_INCONCLUSIVE
+    if model.run.unattributed_corrupt_lines:
+        return EXIT_INCONCLUSIVE  # an unreadable record may have been a FAIL
     return EXIT_OK
 
 
@@ -139,4 +151,5 @@ def summary_lines(model: ReportModel, report_path: str | Path | None = None) -> 
     path = report_path or (Path(model.run_dir) / HTML_NAME if model.run_dir else None)
     if path:
         lines.append(f"Report: {path}")
-    return lines
+    # Reasons and warnings carry device text: redacted, then made inert for the terminal.
+    return [terminal_safe(REDACTOR.redact(line)) for line in lines]

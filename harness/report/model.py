@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from harness.redact import REDACTOR
 from harness.report._text import natural_key
-from harness.results import read_records, reconcile
+from harness.results import reconcile
 from harness.verdict import Verdict, worst
 
 NOT_ASSESSED = "NOT_ASSESSED"
@@ -160,6 +162,8 @@ class RunInfo:
     record_counts: dict[str, int] = field(default_factory=dict)
     catalogue: str = ""  # edition the provisions come from, "" when no catalogue was available
     warnings: list[str] = field(default_factory=list)
+    corrupt_lines: list[str] = field(default_factory=list)  # "<segment>:<line>" unreadable mid-segment
+    unattributed_corrupt_lines: int = 0  # of those, the ones no test case could be named for
 
 
 @dataclass
@@ -237,22 +241,117 @@ def results_sha256(run_dir: str | Path) -> tuple[str, list[str], list[str]]:
     return h.hexdigest(), names, torn
 
 
-def _all_records(run_dir: Path, warnings: list[str]) -> list[Any]:
+@dataclass
+class CorruptLine:
+    """A complete line (newline-terminated) of a segment that does not parse: not a torn last line
+    of a killed writer but damage inside the log. What it was about is read off its text if it can."""
+
+    segment: str
+    line: int
+    test_case: str | None = None
+    unit: str | None = None
+    unit_known: bool = False
+    finished: str = ""
+
+    @property
+    def where(self) -> str:
+        return f"{self.segment}:{self.line}"
+
+
+_RECORD_KIND = re.compile(r'"record"\s*:\s*"test_case"')
+_TEST_CASE = re.compile(r'"test_case"\s*:\s*"((?:[^"\\]|\\.)*)"')
+_UNIT = re.compile(r'"unit"\s*:\s*(null|"((?:[^"\\]|\\.)*)")')
+_FINISHED = re.compile(r'"finished"\s*:\s*"([^"\\]*)"')
+
+
+def _json_str(escaped: str) -> str | None:
     try:
-        return list(read_records(run_dir))
-    except UnicodeDecodeError:
-        # read_records decodes strictly; a writer killed inside a multi-byte character leaves
-        # bytes it cannot decode. Same rules (torn last line skipped), decoding with replacement.
-        warnings.append("a segment holds bytes that are not UTF-8; they are shown as \ufffd")
+        value = json.loads(f'"{escaped}"')
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _corrupt_line(segment: str, number: int, text: str) -> CorruptLine:
+    bad = CorruptLine(segment=segment, line=number)
+    # A plan record names test cases too ("cases": [...]): only a test case record is attributed.
+    if not _RECORD_KIND.search(text):
+        return bad
+    tc = _TEST_CASE.search(text)
+    unit = _UNIT.search(text)
+    if tc and unit:
+        bad.test_case = _json_str(tc.group(1))
+        bad.unit = None if unit.group(1) == "null" else _json_str(unit.group(2) or "")
+        bad.unit_known = bad.test_case is not None and (unit.group(1) == "null" or bad.unit is not None)
+    finished = _FINISHED.search(text)
+    bad.finished = finished.group(1) if finished else ""
+    return bad
+
+
+def _all_records(run_dir: Path, warnings: list[str], corrupt: list[CorruptLine] | None = None) -> list[Any]:
+    """Every readable record of every segment. The last piece of a segment is empty, or the torn
+    line of a killed writer: skipped either way. A complete line that does not parse goes into
+    ``corrupt`` (segment and line number) so the model can say what it may have hidden."""
     out: list[Any] = []
-    for seg in sorted((run_dir / "results").glob("segment-*.jsonl")):
-        # The last piece is empty, or the torn line of a killed writer: skipped either way.
-        for raw in seg.read_bytes().split(b"\n")[:-1]:
+    undecodable = False
+    folder = run_dir / "results"
+    if not folder.is_dir():
+        return out
+    for seg in sorted(folder.glob("segment-*.jsonl")):
+        for number, raw in enumerate(seg.read_bytes().split(b"\n")[:-1], start=1):
             try:
-                out.append(json.loads(raw.decode("utf-8", errors="replace")))
-            except json.JSONDecodeError:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                # A writer killed inside a multi-byte character, or damage: shown with replacement.
+                undecodable = True
+                text = raw.decode("utf-8", errors="replace")
+            if not text.strip():
                 continue
+            try:
+                out.append(json.loads(text))
+            except json.JSONDecodeError:
+                if corrupt is not None:
+                    corrupt.append(_corrupt_line(seg.name, number, text))
+    if undecodable:
+        warnings.append("a segment holds bytes that are not UTF-8; they are shown as \ufffd")
     return out
+
+
+def _apply_corrupt(cases: list[CaseResult], corrupt: list[CorruptLine], info: RunInfo,
+                   warnings: list[str]) -> list[CaseResult]:
+    """A readable verdict must not stand over an unreadable later record of the same test case
+    (a corrupt superseding FAIL would let the older PASS stand): that case becomes INCONCLUSIVE.
+    A corrupt line that names no test case is a run-level warning and makes the exit code 3."""
+    info.corrupt_lines = [c.where for c in corrupt]
+    by_key = {(c.test_case, c.unit): c for c in cases}
+    added: list[CaseResult] = []
+    for bad in corrupt:
+        if bad.test_case is None or not bad.unit_known:
+            info.unattributed_corrupt_lines += 1
+            warnings.append(f"unreadable line {bad.where} in the results log names no test case; "
+                            "a record it held is missing from this report")
+            continue
+        key = (bad.test_case, bad.unit)
+        label = f"{bad.test_case} [{unit_label(bad.unit)}]"
+        warnings.append(f"unreadable line {bad.where} in the results log is a record of {label}")
+        case = by_key.get(key)
+        why = f"a later record of this test case is unreadable (results {bad.where})"
+        if case is None:
+            case = CaseResult(test_case=bad.test_case, provision=bad.test_case.rsplit("-", 1)[0],
+                              unit=bad.unit, verdict=Verdict.INCONCLUSIVE.value,
+                              reason=f"the only record of this test case is unreadable (results {bad.where})",
+                              record_id=f"unreadable-{bad.where}")
+            by_key[key] = case
+            added.append(case)
+            continue
+        if bad.finished and case.finished and _time_key(bad.finished) < _time_key(case.finished):
+            continue  # an older record than the one that stands: a rerun replaced it anyway
+        if case.verdict != Verdict.INCONCLUSIVE.value or not case.reason.startswith("a later record"):
+            case.superseded.append(SupersededRecord(record_id=case.record_id, verdict=case.verdict,
+                                                    reason=case.reason, finished=case.finished))
+            case.reason = f"{why}; the earlier {case.verdict} does not stand"
+            case.verdict = Verdict.INCONCLUSIVE.value
+    return cases + added
 
 
 def _load_default_catalogue(warnings: list[str]) -> Any:
@@ -485,7 +584,8 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     records: list[dict[str, Any]] = []
     plans: list[dict[str, Any]] = []
     other = malformed = 0
-    for rec in _all_records(run_dir, warnings):
+    corrupt: list[CorruptLine] = []
+    for rec in _all_records(run_dir, warnings, corrupt):
         kind = rec.get("record") if isinstance(rec, dict) else None
         if kind == "session":
             sessions.append(rec)
@@ -558,6 +658,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         ))
         if rec.get("runner") and rec["runner"] not in info.runners:
             info.runners.append(str(rec["runner"]))
+    cases = _apply_corrupt(cases, corrupt, info, warnings)
 
     info.record_counts = {
         "segments": len(info.segments),
@@ -568,6 +669,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         "other_records": other,
         "malformed_records": malformed,
         "torn_segments": len(info.torn_segments),
+        "corrupt_lines": len(corrupt),
     }
 
     # Provisions: every catalogue provision in catalogue order, then ids only the log knows.
@@ -620,7 +722,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         psti.append(_psti_result(req, mapped))
 
     info.warnings = list(dict.fromkeys(warnings))
-    return ReportModel(
+    model = ReportModel(
         run=info,
         provisions=list(provisions.values()),
         cases=cases,
@@ -630,6 +732,11 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         clauses=clauses,
         run_dir=str(run_dir),
     )
+    if REDACTOR.secrets():
+        # The log was redacted when written; a secret this process knows of that an older writer
+        # did not (or a record written by another tool) is masked in every report all the same.
+        model = ReportModel.from_dict(REDACTOR.redact_obj(model.to_dict()), run_dir=str(run_dir))
+    return model
 
 
 def _natural(text: str) -> list[tuple[int, int | str]]:

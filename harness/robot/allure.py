@@ -57,7 +57,10 @@ def attach(run_dir: Path, rec: Any) -> None:
             pass
     summary = {"verdict": str(getattr(rec.verdict, "value", rec.verdict)), "reason": rec.reason,
                "evidence": [e.to_dict() for e in rec.evidence]}
-    allure.attach(REDACTOR.redact(json.dumps(summary, indent=2, default=str)), name="verdict and evidence",
+    # Values are redacted before serialisation (a secret with a quote or a backslash would be stored
+    # escaped and never match afterwards); non-ASCII stays as is for the same reason.
+    text = json.dumps(REDACTOR.redact_obj(summary), indent=2, default=str, ensure_ascii=False)
+    allure.attach(REDACTOR.redact(text), name="verdict and evidence",
                   attachment_type=allure.attachment_type.JSON)
 
 
