@@ -32,7 +32,7 @@ demo: install
 	$(HARNESS) demo --out reports/demo
 
 test: install
-	$(PY) -m pytest -q -n 2 --dist loadfile
+	$(PY) -m pytest -q -n 4 --dist loadfile
 
 lint: install
 	$(VENV)/bin/ruff check harness test_suites tests bench
