@@ -93,6 +93,9 @@ class IacFilter:
         self._reply(bytes((IAC, answer, option)))
 
 
+_SILENT_RETRIES = 4  # new sessions closed without a word, after a hang-up, before it is a lab fault
+
+
 class TelnetLink(SerialLink):
     """A console over telnet, with SerialLink's methods (open, close, send, write, expect_any,
     expect, drain, transcript), so profile procedures written for a console run over it too."""
@@ -117,6 +120,7 @@ class TelnetLink(SerialLink):
         self.scope = scope or _LOOPBACK
         self._sock: socket.socket | None = None
         self._heard = False
+        self._silent_closes = 0  # new sessions after a hang-up that closed before a word
         self.iac = IacFilter(self._send_raw)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -262,6 +266,15 @@ class TelnetLink(SerialLink):
             # come from a new session (a login prompt): open one; if it never comes, the expect
             # times out as usual. A server that refuses the new connection is a LinkError.
             if not self._heard:
+                if self.sessions_ended and self._silent_closes < _SILENT_RETRIES:
+                    # Right after a hang-up a telnetd that restarts (inetd) can reset a connection
+                    # its old listener had queued: not back yet, not a refusal of service. A few
+                    # tries, backing off; a server that always does it ends as below.
+                    self._silent_closes += 1
+                    self.transcript.note("the new session closed without a word; trying again")
+                    self._stop.wait(min(0.1 * 2 ** self._silent_closes, 1.0))
+                    self._reconnect()
+                    return True
                 # Closed before saying anything: the server refuses service; reconnecting would
                 # only spin until the expect's deadline.
                 self.transcript.note("connection closed by the device")
@@ -269,6 +282,7 @@ class TelnetLink(SerialLink):
             self._session_ended("connection closed by the device")
             return True
         self._heard = True
+        self._silent_closes = 0
         self._last_rx = time.monotonic()
         text = self.cleaner.feed(self.iac.feed(data))
         if text:
