@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from fake_telnetd import FakeTelnetd  # tests/unit is on sys.path (rootdir import mode)
 
 from harness.device import Device, DeviceStateError
 from harness.profile.lab_models import LabConfig
@@ -388,72 +389,26 @@ def test_accounts_password_follows_a_password_change(tmp_path) -> None:  # type:
 
 # --- telnet: the server hangs up after the third failed login (BusyBox telnetd) ------------------------------
 
-class HangUpTelnetd:
+class HangUpTelnetd(FakeTelnetd):
     """`login:`/`Password:`; after three wrong passwords the connection is reset without a word."""
 
-    def __init__(self) -> None:
-        import socket
-
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sessions = 0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
-
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
+    def session(self, conn: Any) -> None:
+        for failure in range(3):
+            conn.sendall(b"cam login: ")
+            user = self.line(conn)
+            if user is None:
                 return
-            self.sessions += 1
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _line(conn: Any) -> str | None:
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(1)
-            if not chunk:
-                return None
-            data += chunk
-        return data.decode().strip()
-
-    def _session(self, conn: Any) -> None:
-        import socket
-        import struct
-
-        conn.settimeout(10)
-        try:
-            for failure in range(3):
-                conn.sendall(b"cam login: ")
-                user = self._line(conn)
-                if user is None:
-                    return
-                if not user:
-                    continue
-                conn.sendall(b"Password: ")
-                if self._line(conn) == GOOD:
+            if not user:
+                continue
+            conn.sendall(b"Password: ")
+            if self.line(conn) == GOOD:
+                conn.sendall(b"\r\n# ")
+                while self.line(conn) not in (None, "exit"):
                     conn.sendall(b"\r\n# ")
-                    while self._line(conn) not in (None, "exit"):
-                        conn.sendall(b"\r\n# ")
-                    return
-                if failure < 2:
-                    conn.sendall(b"\r\nLogin incorrect\r\n")
-            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # RST
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.sock.close()
-        self.thread.join(5)
+                return
+            if failure < 2:
+                conn.sendall(b"\r\nLogin incorrect\r\n")
+        self.reset_on_close(conn)
 
 
 def test_telnet_hang_up_after_failed_logins_is_a_refusal(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import socket
-import struct
 import threading
 from collections.abc import Iterator
 
 import pytest
+from fake_telnetd import FakeTelnetd  # tests/unit is on sys.path (rootdir import mode)
 
 from harness.links.serial import ExpectTimeout
 from harness.links.telnet import TelnetLink
@@ -18,66 +18,28 @@ PROMPTS = {"login": r"login: $", "password": r"Password: $", "shell": r"# $"}
 GOOD = "s3cret-telnet"
 
 
-class ResettingServer:
+class ResettingServer(FakeTelnetd):
     """login/password; a wrong password ends the connection at once: by RST (``reset``) or by FIN,
     saying "Login incorrect" first only when ``say`` is true."""
 
     def __init__(self, *, reset: bool, say: bool) -> None:
         self.reset, self.say = reset, say
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sessions = 0
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        super().__init__()
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.sessions += 1
-            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
-
-    @staticmethod
-    def _line(conn: socket.socket) -> str | None:
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = conn.recv(1)
-            if not chunk:
-                return None
-            data += chunk
-        return data.decode().strip()
-
-    def _session(self, conn: socket.socket) -> None:
-        conn.settimeout(10)
-        try:
-            conn.sendall(b"camera login: ")
-            if self._line(conn) is None:
-                return
-            conn.sendall(b"Password: ")
-            password = self._line(conn)
-            if password == GOOD:
-                conn.sendall(b"\r\n# ")
-                self._line(conn)
-                return
-            if self.say:
-                conn.sendall(b"\r\nLogin incorrect\r\n")
-            if self.reset:
-                conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.sock.close()
-        self.thread.join(5)
+    def session(self, conn: socket.socket) -> None:
+        conn.sendall(b"camera login: ")
+        if self.line(conn) is None:
+            return
+        conn.sendall(b"Password: ")
+        password = self.line(conn)
+        if password == GOOD:
+            conn.sendall(b"\r\n# ")
+            self.line(conn)
+            return
+        if self.say:
+            conn.sendall(b"\r\nLogin incorrect\r\n")
+        if self.reset:
+            self.reset_on_close(conn)
 
 
 def _server(reset: bool, say: bool) -> Iterator[ResettingServer]:
@@ -185,10 +147,10 @@ class PausingServer:
             conn.settimeout(10)
             with conn:
                 conn.sendall(b"camera login: ")
-                if ResettingServer._line(conn) is None:
+                if FakeTelnetd.line(conn) is None:
                     continue
                 conn.sendall(b"Password: ")
-                ResettingServer._line(conn)
+                FakeTelnetd.line(conn)
             self.sock.close()  # nobody answers for a while
             self._stop.wait(self.pause_s)
             if self._stop.is_set():
