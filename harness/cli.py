@@ -166,6 +166,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.rerun:
         return _rerun(args, bench, run_dir, extra, runners)
     print(f"run directory: {run_dir}")
+    if args.unit:
+        missing = bench.unresolved_passwords(list(args.unit))
+        if missing:
+            print("note: the test cases that compare units (5.1-1-2's uniqueness, 5.1-2-1) read every unit's "
+                  "label password and will be INCONCLUSIVE for lack of:", file=sys.stderr)
+            for problem in missing:
+                print(f"  {problem}", file=sys.stderr)
     _print_estimate(bench, args)
     broken: list[str] = []  # a runner that ended in an error of its own: the run is not clean
     usage = False

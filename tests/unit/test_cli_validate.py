@@ -27,3 +27,18 @@ def test_an_unknown_package_format_is_refused(tmp_path: Path) -> None:
 def test_a_builtin_package_format_is_accepted(tmp_path: Path) -> None:
     out = _validate(tmp_path, "simfw1")
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_a_one_unit_run_names_the_other_units_missing_secrets_at_start(tmp_path: Path) -> None:
+    """Cross-unit comparisons need every unit's label password: with `--unit U1` and only U1's
+    secret, the run says so before it starts instead of an INCONCLUSIVE in the middle."""
+    from harness.profile import open_bench
+
+    (tmp_path / "secrets.json").write_text('{"SIM_U1_LABEL": "Hx-only-one"}', encoding="utf-8")
+    (tmp_path / "lab.yaml").write_text("schema_version: 1\nsecrets: {file: secrets.json, environment: false}\n",
+                                       encoding="utf-8")
+    bench = open_bench(ROOT / "device_profiles" / "sim-compliant.yaml", tmp_path / "lab.yaml")
+    problems = bench.unresolved_passwords(["U1"])
+    assert any("SIM_U2_LABEL" in p for p in problems) and any("SIM_U3_LABEL" in p for p in problems)
+    assert not any("SIM_U1_LABEL" in p for p in problems)
+    assert bench.unresolved_passwords(["U1", "U2", "U3"]) == []
