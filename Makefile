@@ -45,6 +45,7 @@ docs: install
 	$(HARNESS) schema --lab --out docs/lab.schema.json
 	$(PY) -m harness.docgen docs
 	$(PY) -m robot.libdoc harness.robot.HarnessLibrary docs/robot/harness-library.html
+	sed -i 's#$(CURDIR)/##g' docs/robot/harness-library.html  # source paths relative to the project
 
 schema: install
 	$(HARNESS) schema --out docs/profile.schema.json
