@@ -79,12 +79,20 @@ class SerialLink:
     def _is_local_device(self) -> bool:
         return "://" not in self.url
 
+    def _may_come_back(self) -> bool:
+        """A USB-UART's node (or the /dev/serial/by-id link to it) comes back after a power cycle.
+        A pty named by its own /dev/pts path never does: its number goes to the next pty anyone
+        opens, and reopening it would read another console (a link to a pty may be re-pointed)."""
+        if not self._is_local_device():
+            return False
+        return Path(self.url).is_symlink() or not self.url.startswith("/dev/pts/")
+
     def _reopen(self, cause: BaseException) -> None:
         """The port failed under us. A local device node that vanished (power-cycled USB-UART, a
         re-created pty) is waited for and opened again; anything else is a lab fault."""
         vanished = isinstance(cause, OSError) and cause.errno in (errno.ENOENT, errno.ENODEV, errno.EIO, errno.ENXIO)
         vanished = vanished or isinstance(cause, serial.SerialException)
-        if not (self._is_local_device() and vanished and self.reopen_timeout > 0):
+        if not (self._may_come_back() and vanished and self.reopen_timeout > 0):
             raise LinkError(f"console {self.name}: {cause}") from cause
         if self._port is not None:
             try:

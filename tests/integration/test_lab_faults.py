@@ -57,6 +57,28 @@ def _after(run_dir: Path, moment: float) -> list[dict]:
             if datetime.fromisoformat(r["started"]).timestamp() >= moment]
 
 
+def _bury(sim: SimulatorProcess) -> list[object]:
+    """After a SIGKILL: keep the dead unit's addresses and consoles from being taken over by another
+    test's simulator meanwhile (pty numbers and address blocks are handed out again at once), so
+    the run probes nothing but the dead unit. Returns the claims to hold until the test ends."""
+    import json
+
+    from harness.sim.presence import claim
+    claims: list[object] = []
+    for unit in sim.runtime["units"].values():
+        try:
+            claims.append(claim(unit["address"]))
+        except OSError:
+            pass  # already taken by another simulator: the console check below still holds
+    runtime = sim.run_dir / "runtime.json"
+    if runtime.exists():
+        facts = json.loads(runtime.read_text())
+        for uid, unit in facts["units"].items():
+            unit["console"] = f"/dev/pts/harness-gone-{uid}"
+        runtime.write_text(json.dumps(facts))
+    return claims
+
+
 def _sim_pid(sim: SimulatorProcess) -> int:
     assert sim.proc is not None
     return sim.proc.pid
@@ -66,15 +88,21 @@ def _sim_pid(sim: SimulatorProcess) -> int:
 def test_unit_killed(tmp_path: Path, after_records: int) -> None:
     with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
         run_dir = tmp_path / "run"
+        claims: list[object] = []
         if after_records == 0:
             os.kill(_sim_pid(sim), signal.SIGKILL)
             sim.proc.wait(10)  # type: ignore[union-attr]
+            claims = _bury(sim)
         proc = _run(sim, run_dir, CONSOLE_CASES)
         if after_records:
             _await_records(proc, run_dir, after_records)
             os.kill(_sim_pid(sim), signal.SIGKILL)
+            sim.proc.wait(10)  # type: ignore[union-attr]
+            claims = _bury(sim)
         moment = time.time()
         code = _finish(proc)
+        for sock in claims:
+            sock.close()  # type: ignore[attr-defined]
     later = _after(run_dir, moment)
     assert later, "no test case ran after the fault"
     assert {r["verdict"] for r in later} == {"INCONCLUSIVE"}, [(r["test_case"], r["verdict"], r["reason"]) for r in later]

@@ -55,6 +55,17 @@ def _without_liveness_procedures(tmp: Path) -> Path:
     return path
 
 
+def _forget_consoles(sim: SimulatorProcess) -> None:
+    """A killed simulator's pty numbers go to the next pty anyone opens (another test's): the
+    stale runtime facts name consoles that cannot be some other device's."""
+    import json
+    runtime = sim.run_dir / "runtime.json"
+    facts = json.loads(runtime.read_text())
+    for uid, unit in facts["units"].items():
+        unit["console"] = f"/dev/pts/harness-gone-{uid}"
+    runtime.write_text(json.dumps(facts))
+
+
 def _run_surface_after(fault: int | None, tmp: Path, *, during: str | None = None,
                        profile: Path | None = None) -> tuple[dict, float, str]:
     profile = profile or ROOT / "device_profiles" / "sim-compliant.yaml"
@@ -73,6 +84,9 @@ def _run_surface_after(fault: int | None, tmp: Path, *, during: str | None = Non
                 pass
             elif during is None:
                 os.kill(pid, fault)
+                if fault == signal.SIGKILL:
+                    sim.proc.wait(10)
+                    _forget_consoles(sim)
             else:
                 (tmp / "hx_fault_during.py").write_text(_DURING)
                 env.update(HX_FAULT_PID=str(pid), HX_FAULT_SIG=str(int(fault)),

@@ -67,7 +67,12 @@ def test_dead_console_is_inconclusive_not_fail(tmp_path: Path) -> None:
     lab = sim.lab_path
     runtime = (sim.run_dir / "runtime.json").read_text()
     sim.stop()  # the ptys are gone: a lab fault
-    (sim.run_dir / "runtime.json").write_text(runtime)  # as a stale bench file would still say
+    # As a stale bench file would still say, but with paths no other test's pty can have taken
+    # over meanwhile (pty numbers are handed out again at once).
+    facts = json.loads(runtime)
+    for uid, unit in facts["units"].items():
+        unit["console"] = f"/dev/pts/harness-gone-{uid}"
+    (sim.run_dir / "runtime.json").write_text(json.dumps(facts))
     run_dir = tmp_path / "run"
     cmd = [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
            "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(lab), "--run-dir", str(run_dir),
