@@ -53,19 +53,11 @@ def generate_keypair(directory: str | Path, name: str) -> tuple[Path, Path]:
 
 
 def load_private_key(path: str | Path) -> Ed25519PrivateKey:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise FirmwareError(f"cannot read private key {path}: {exc.strerror or exc}") from exc
-    try:
-        key = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError) as exc:
-        raise FirmwareError(f"{path}: not an unencrypted PEM private key ({exc})") from exc
+    """The Ed25519 signing key of the built-in format (any other kind is refused)."""
+    key = load_signing_key(path)
     if not isinstance(key, Ed25519PrivateKey):
         raise FirmwareError(f"{path}: not an Ed25519 private key")
-    # A signing key is a lab secret: should its text ever reach a transcript, it is masked.
-    REDACTOR.add(data.decode("ascii", errors="replace").strip(), "firmware signing key")
-    return key
+    return key  # type: ignore[no-any-return]
 
 
 def load_public_key(path: str | Path) -> Ed25519PublicKey:

@@ -76,6 +76,17 @@ class SerialLink:
         self.transcript.note(f"opened {self.url} at {self.baud} baud")
         return self
 
+    def _close_port(self) -> bool:
+        """Close the port if it is open (a failing one may refuse even that); True if it was."""
+        if self._port is None:
+            return False
+        try:
+            self._port.close()
+        except (serial.SerialException, OSError):
+            pass
+        self._port = None
+        return True
+
     def _is_local_device(self) -> bool:
         return "://" not in self.url
 
@@ -94,12 +105,7 @@ class SerialLink:
         vanished = vanished or isinstance(cause, serial.SerialException)
         if not (self._may_come_back() and vanished and self.reopen_timeout > 0):
             raise LinkError(f"console {self.name}: {cause}") from cause
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (serial.SerialException, OSError):
-                pass
-            self._port = None
+        self._close_port()
         self.transcript.note(f"port {self.url} failed ({cause}); waiting up to {self.reopen_timeout:g} s for it")
         deadline = time.monotonic() + self.reopen_timeout
         last: BaseException = cause
@@ -127,24 +133,14 @@ class SerialLink:
     def new_session(self) -> None:
         """Close and reopen the port, keeping the transcript: what a lab does by hand to end a
         console session on a device without ``logout`` (a UART shell may well survive it)."""
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (serial.SerialException, OSError):
-                pass
-            self._port = None
+        self._close_port()
         self.expecter.clear()
         self.cleaner = StreamCleaner(self.encoding)
         self.transcript.note("closing and reopening the port for a new session")
         self.open()
 
     def close(self) -> None:
-        if self._port is not None:
-            try:
-                self._port.close()
-            except (serial.SerialException, OSError):
-                pass
-            self._port = None
+        if self._close_port():
             self.transcript.note("closed")
             self.transcript.close()
 

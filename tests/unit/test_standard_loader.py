@@ -146,4 +146,4 @@ def test_package_data_is_inside_the_package() -> None:
     assert (root / "data" / EDITION).is_file()
     for module in root.glob("*.py"):
         text = module.read_text(encoding="utf-8")
-        assert "../shared" not in text and "/work/shared" not in text, module.name
+        assert "../shared" not in text and "shared/reference" not in text, module.name
