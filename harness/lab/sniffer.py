@@ -138,19 +138,22 @@ class PacketCapture:
         with self._cond:
             self._marker, self._marker_seen = token, False
         family = socket.AF_INET6 if ":" in self.address else socket.AF_INET
+        deadline = time.monotonic() + self.timeout
         try:
             with socket.socket(family, socket.SOCK_DGRAM) as s:
-                s.sendto(token, (self.address, _DISCARD_PORT))
+                # Sent again each second until it shows: a busy bench's capture buffer can drop
+                # one datagram (tcpdump counts it as "dropped by kernel"), and then the capture
+                # would look incomplete although nothing of the unit was lost.
+                while True:
+                    s.sendto(token, (self.address, _DISCARD_PORT))
+                    with self._cond:
+                        remaining = deadline - time.monotonic()
+                        if not self._marker_seen and not self._ended and remaining > 0:
+                            self._cond.wait_for(lambda: self._marker_seen or self._ended, min(1.0, remaining))
+                        if self._marker_seen or self._ended or time.monotonic() >= deadline:
+                            return self._marker_seen
         except OSError:
             return False
-        deadline = time.monotonic() + self.timeout
-        with self._cond:
-            while not self._marker_seen and not self._ended:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self._cond.wait(remaining)
-            return self._marker_seen
 
     def stop(self) -> dict[str, object]:
         """Stop capturing; returns what tcpdump reported (captured, dropped) and whether the capture
