@@ -14,55 +14,35 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from harness.firmware.container import ContainerSpec
+from harness.profile.ixit import (  # noqa: F401
+    IXIT_DOCUMENTS,
+    AuthMechanism,
+    DeletionFunction,
+    DisclosurePolicy,
+    Ics,
+    IcsEntry,
+    Interface,
+    Ixit,
+    SupportPeriod,
+    UserInfo,
+    _split_ixit,
+)
+from harness.profile.values import (  # noqa: F401  (re-exported: the profile's public names)
+    EnvRef,
+    Ref,
+    RuntimeRef,
+    SecretRef,
+    Strict,
+    Value,
+    _to_value,
+)
 
 SCHEMA_VERSION = 1
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-# --- references -------------------------------------------------------------------------------
-
-class SecretRef(Strict):
-    secret: str = Field(description="Name of a secret in the lab's secrets source (file or environment).")
-
-
-class EnvRef(Strict):
-    env: str = Field(description="Name of an environment variable.")
-
-
-class RuntimeRef(Strict):
-    runtime: str = Field(description="Dotted key into the runtime facts file named by the lab configuration.")
-
-
-Ref = SecretRef | EnvRef | RuntimeRef
-
-
-def _to_value(v: Any) -> Any:
-    if isinstance(v, bool):
-        raise ValueError("expected a string, not a boolean")
-    if isinstance(v, (int, float)):
-        return str(v)
-    if isinstance(v, str):
-        return v
-    if isinstance(v, dict) and len(v) == 1:
-        key = next(iter(v))
-        kinds = {"secret": SecretRef, "env": EnvRef, "runtime": RuntimeRef}
-        if key in kinds and isinstance(v[key], str) and v[key]:
-            return kinds[key](**v)
-    raise ValueError("expected a string or one of {secret: NAME}, {env: NAME}, {runtime: KEY}")
-
-
-# A value given inline or by reference; resolved by harness.profile.resolve.
-Value = Annotated[str | SecretRef | EnvRef | RuntimeRef, BeforeValidator(_to_value)]
-
 
 # --- product and units --------------------------------------------------------------------------
 
@@ -302,91 +282,6 @@ FILTERS = ("base64", "urlencode", "json", "hex", "lower", "upper", "shellquote")
 TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*((?:\|\s*[A-Za-z_]\w*\s*)*)\}\}")
 
 
-# --- ICS and IXIT ---------------------------------------------------------------------------------
-
-class IcsEntry(Strict):
-    support: Literal["Y", "N", "N/A"]
-    justification: str | None = None
-
-
-class Ics(Strict):
-    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions 1..13.")
-    provisions: dict[str, IcsEntry] = Field(default_factory=dict)
-
-    @field_validator("conditions")
-    @classmethod
-    def _conds(cls, v: dict[int, bool]) -> dict[int, bool]:
-        bad = [k for k in v if not 1 <= k <= 13]
-        if bad:
-            raise ValueError(f"Table B.1 has conditions 1..13, not {bad}")
-        return v
-
-    @field_validator("provisions")
-    @classmethod
-    def _ids(cls, v: dict[str, IcsEntry]) -> dict[str, IcsEntry]:
-        for k in v:
-            if not re.match(r"^(4|5\.\d+|6)-\d+[A-Z]?$", str(k)):
-                raise ValueError(f"{k!r} is not an EN 303 645 provision id (e.g. 5.1-1)")
-        return v
-
-
-class AuthMechanism(Strict):
-    id: str
-    factor: str = "password"
-    interface: str | None = None
-    generation: str | None = Field(None, description="Password Generation Mechanism.")
-    brute_force: str | None = Field(None, description="Brute Force Prevention.")
-    description: str | None = None
-    account: str | None = Field(None, description="User name this mechanism authenticates (default: the unit's first account).")
-    change: str | None = Field(None, description=(
-        "Procedure that changes this mechanism's password (variables user, password, new_password); default "
-        "change_password. 'none' declares that the user has no way to change it (5.1-4 FAIL)."))
-
-
-class DisclosurePolicy(Strict):
-    url: Value | None = None
-    contact: str | None = None
-    acknowledgement: str | None = Field(None, description="Timeline for acknowledging a report, e.g. '5 working days'.")
-    status_updates: str | None = Field(None, description="Timeline for status updates, e.g. 'every 30 days'.")
-    policy_url: Value | None = None
-
-
-class SupportPeriod(Strict):
-    until: date | None = None
-    description: str | None = None
-    published_at: Value | None = None
-
-
-class UserInfo(Strict):
-    disclosure_policy: DisclosurePolicy | None = None
-    support_period: SupportPeriod | None = None
-    model_designation: str | None = None
-
-    @field_validator("disclosure_policy", mode="before")
-    @classmethod
-    def _url_only(cls, v: Any) -> Any:
-        # A bare URL is the short form of {url: ...}.
-        return {"url": v} if isinstance(v, str) else v
-
-
-class Interface(Strict):
-    name: str
-    kind: str | None = Field(None, description="e.g. console, https, ssh, telnet, mqtt, coap, debug")
-    port: str | None = Field(None, pattern=r"^(tcp|udp)/\d{1,5}$")
-    status: Literal["enabled", "disabled"]
-    authenticated: bool | None = None
-    description: str | None = None
-    tls: bool | None = Field(None, description="The service speaks TLS (assessed against the TLS policy).")
-    login: str | None = Field(None, description="Procedure that logs in over this interface (5.1-1, 5.1-5).")
-    probe: str | None = Field(None, description="UDP probe payload as hex, for declared UDP services.")
-    disclosure_paths: list[str] = Field(
-        default_factory=list, description="Paths an unauthenticated client may request (5.6-2), e.g. /api/status.")
-    physical: bool | None = Field(
-        None, description="The interface is reachable by touching the device (UART header or pads, "
-        "USB, JTAG): a console without authentication on it FAILs 5.6-4. Default for kind console/"
-        "uart/serial/jtag: true.")
-
-
 class BruteForcePolicy(Strict):
     """Time budget and lockout behaviour of the dictionary and brute-force tests (5.1-1, 5.1-5)."""
 
@@ -441,44 +336,6 @@ class UpdatePackages(Strict):
     delivered: Value | None = Field(None, description=(
         "The package of the firmware the units are delivered with (the update campaign's restore_firmware "
         "gets it as {{package_url}}/{{package_b64}})."))
-
-
-class DeletionFunction(Strict):
-    target: str
-    initiation: str
-    interaction: str | None = None
-    procedure: str | None = Field(None, description="Procedure that performs it (default factory_reset).")
-
-
-IXIT_DOCUMENTS = [
-    "1-AuthMech", "2-UserInfo", "3-VulnTypes", "4-Conf", "5-VulnMon", "6-SoftComp", "7-UpdMech",
-    "8-UpdProc", "9-ReplSup", "10-SecParam", "11-ComMech", "12-NetSecImpl", "13-SoftServ",
-    "14-SecMgmt", "15-Intf", "16-CodeMin", "17-PrivlCtrl", "18-AccCtrl", "19-SecDev", "20-SecBoot",
-    "21-PersData", "22-ExtSens", "23-ResMech", "24-TelData", "25-DelFunc", "26-UserDec",
-    "27-UserIntf", "28-ExtAPI", "29-InpVal",
-]
-
-
-class Ixit(Strict):
-    auth_mech: list[AuthMechanism] = Field(default_factory=list, alias="1-AuthMech")
-    user_info: UserInfo = Field(default_factory=UserInfo, alias="2-UserInfo")
-    interfaces: list[Interface] = Field(default_factory=list, alias="15-Intf")
-    deletion: list[DeletionFunction] = Field(default_factory=list, alias="25-DelFunc")
-    # The other 25 documents are kept as given until a check needs their structure.
-    other: dict[str, Any] = Field(default_factory=dict)
-
-
-def _split_ixit(v: Any) -> Any:
-    if not isinstance(v, dict):
-        return v
-    typed = {"1-AuthMech", "2-UserInfo", "15-Intf", "25-DelFunc"}
-    out = {k: val for k, val in v.items() if k in typed}
-    other = {k: val for k, val in v.items() if k not in typed}
-    unknown = [k for k in other if k not in IXIT_DOCUMENTS]
-    if unknown:
-        raise ValueError(f"unknown IXIT document(s) {unknown}; TS 103 701 names them like '7-UpdMech'")
-    out["other"] = other
-    return out
 
 
 # --- procedures -------------------------------------------------------------------------------------
