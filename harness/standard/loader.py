@@ -24,6 +24,7 @@ from harness.standard.model import KINDS, Catalogue, Provision, PstiRequirement,
 DEFAULT_EDITION = "v2.1.1"
 EDITION_PREFIX = "en303645-"
 COVERAGE_FILE = "coverage.yaml"
+COVERAGE_DIR = "coverage.d"
 
 # Clause "4", "5.1", "5.0" (V3.1.3) or "6", a dash, a number, and the letter V3.1.3 uses to split.
 PROVISION_ID = re.compile(r"^(\d+(?:\.\d+)?)-\d+[A-Z]?$")
@@ -294,9 +295,25 @@ def _test_cases(name: str, provisions: dict[str, Provision], ixit: dict[str, str
     return out
 
 
+def _coverage_files() -> list[str]:
+    """coverage.yaml, then the fragments in coverage.d/ (one per suite family, so that suites added
+    side by side each declare their own test cases), in name order."""
+    frag = _data() / COVERAGE_DIR
+    extra = sorted(f"{COVERAGE_DIR}/{p.name}" for p in frag.glob("*.yaml")) if frag.is_dir() else []
+    return [COVERAGE_FILE, *extra]
+
+
 def _apply_coverage(assessment: str, test_cases: dict[str, TestCase], issues: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for name in _coverage_files():
+        _apply_coverage_file(name, assessment, test_cases, issues, seen)
+
+
+def _apply_coverage_file(name: str, assessment: str, test_cases: dict[str, TestCase], issues: list[str],
+                         seen: dict[str, str]) -> None:
+    COVERAGE_FILE = name  # noqa: N806  (the messages below name the file they come from)
     try:
-        docs = [d for d in yaml.safe_load_all(_read(COVERAGE_FILE)) if d is not None]
+        docs = [d for d in yaml.safe_load_all(_read(name)) if d is not None]
     except yaml.YAMLError as exc:
         issues.append(f"{COVERAGE_FILE}: not valid YAML: {exc}")
         return
@@ -309,6 +326,10 @@ def _apply_coverage(assessment: str, test_cases: dict[str, TestCase], issues: li
             continue
         for tid, how in automated.items():
             where = f"{COVERAGE_FILE}: {tid}"
+            if tid in seen:
+                issues.append(f"{where}: already declared in {seen[tid]}")
+                continue
+            seen[tid] = COVERAGE_FILE
             if tid not in test_cases:
                 issues.append(f"{where}: no such test case in {assessment}")
                 continue

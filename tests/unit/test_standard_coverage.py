@@ -12,7 +12,8 @@ from harness.standard import Catalogue, format_catalogue, load_catalogue
 ROOT = Path(__file__).resolve().parents[2]
 MARKER = re.compile(r"""@pytest\.mark\.conformance\(\s*["']([^"']+)["']""")
 
-AUTOMATED = {
+# The test cases automated when coverage.d/ was introduced: none of them may silently drop out.
+BASELINE = {
     "5.1-3-2": "test_suites/pytest/test_5_1_3_authentication_channel.py",
     "4-1-1": "test_suites/pytest/test_4_reporting.py",
     "5.1-1-2": "test_suites/pytest/test_5_1_passwords.py",
@@ -60,7 +61,7 @@ def suite_markers() -> dict[str, set[str]]:
 
 def test_automated_test_cases(cat: Catalogue) -> None:
     automated = {tid: tc.automated_by for tid, tc in cat.test_cases.items() if tc.automated}
-    assert automated == AUTOMATED
+    assert {tid: automated.get(tid) for tid in BASELINE} == BASELINE
     assert all(tc.automated_by is None and tc.automated_kind is None
                for tc in cat.test_cases.values() if not tc.automated)
     assert cat.test_cases["5.1-1-2"].automated_kind == "functional"
@@ -68,7 +69,7 @@ def test_automated_test_cases(cat: Catalogue) -> None:
 
 
 def test_coverage_ids_exist(cat: Catalogue) -> None:
-    assert set(AUTOMATED) <= set(cat.test_cases)
+    assert set(BASELINE) <= set(cat.test_cases)
 
 
 def test_each_covered_case_is_run_by_its_suite(cat: Catalogue) -> None:
@@ -94,19 +95,20 @@ def test_coverage_table(cat: Catalogue) -> None:
     row = next(r for r in table if r["id"] == "5.1-1-2")
     assert row == {"id": "5.1-1-2", "provision": "5.1-1", "status": "MC", "kind": "functional",
                    "automated": True, "automated_by": "test_suites/pytest/test_5_1_passwords.py"}
-    assert sum(r["automated"] for r in table) == len(AUTOMATED)
+    assert sum(r["automated"] for r in table) == len(cat.automated)
 
 
 def test_format_catalogue_without_ics(cat: Catalogue) -> None:
     text = format_catalogue(cat)
     lines = text.splitlines()
     assert lines[0].startswith("ETSI EN 303 645 V2.1.1 (2020-06)")
-    assert f"109 test cases: {len(AUTOMATED)} automated, {109 - len(AUTOMATED)} need an assessor" in lines
+    n = len(cat.automated)
+    assert f"109 test cases: {n} automated, {109 - n} need an assessor" in lines
     assert "68 provisions: 33 mandatory, 35 recommendations" in lines
     assert "Applies" not in text
     assert "5.1  No universal default passwords" in lines
     row = next(line for line in lines if line.split()[:1] == ["5.1-1"])
-    assert "MC(1)" in row and "[A] 5.1-1-2 (F)" in row and "[ ] 5.1-1-1 (C)" in row
+    assert "MC(1)" in row and "[A] 5.1-1-2 (F)" in row and " 5.1-1-1 (C)" in row
     assert "[A] 5.3-10-1 (C+F)" in text and "[ ] 5.3-10-2" not in text
     for pid in cat.provisions:
         assert any(line.split()[:1] == [pid] for line in lines), pid
@@ -136,9 +138,12 @@ def test_format_catalogue_with_ics(cat: Catalogue) -> None:
 def test_format_catalogue_only_automated(cat: Catalogue) -> None:
     text = format_catalogue(cat, only_automated=True)
     shown = {tid for tid in cat.test_cases if f" {tid} (" in text}
-    assert shown == set(AUTOMATED)
+    assert shown == {tc.id for tc in cat.automated}
     assert "[ ]" not in text.split("\n", 1)[1].replace("[ ] needs an assessor", "")
     assert "5.11  Make it easy for users to delete user data" in text
     assert "5.5  Communicate securely" in text
-    assert "5.10  Examine system telemetry data" not in text  # nothing automated in 5.10
-    assert f"109 test cases: {len(AUTOMATED)} automated, {109 - len(AUTOMATED)} need an assessor" in text
+    for clause in {cat.provisions[tc.provision].clause for tc in cat.test_cases.values()} - \
+            {cat.provisions[tc.provision].clause for tc in cat.automated}:
+        assert f"\n{clause}  " not in text  # a clause with nothing automated is not shown
+    n = len(cat.automated)
+    assert f"109 test cases: {n} automated, {109 - n} need an assessor" in text
