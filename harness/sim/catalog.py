@@ -52,6 +52,25 @@ class Behaviour:
     mqtt_reconnects: bool = True  # after a lost broker connection the client retries (bounded backoff)
     crashes_on_malformed: bool = False  # the console, MQTT command and update parsers crash on malformed input
     model_designation: str = MODEL_DESIGNATION
+    # Published material beyond disclosure and support (5.11-3, 5.12-2, 5.12-3, 6-1, 6-5).
+    deletion_instructions: bool = True  # the web site explains how to delete personal data
+    setup_guide: bool = True  # the web site explains how to set the hub up securely
+    setup_check_guide: bool = True  # the web site explains how to check that the set-up is secure
+    privacy_notice: str = "complete"  # complete | absent | incomplete (omits a declared data item)
+    telemetry_notice: bool = True  # the privacy notice says which telemetry is collected and why
+    # Storage, identity, access and integrity (5.4-1, 5.4-2, 5.4-3, 5.5-4, 5.7-2, 5.8-3).
+    secrets_at_rest: str = "protected"  # protected | plaintext (the stored configuration holds the PSK in clear)
+    firmware_embedded_key: bool = False  # the firmware image carries a private key and a service password
+    identity_writable: bool = False  # the per-device identity (serial, device id) can be rewritten
+    functions_require_auth: bool = True  # device functions over the network (reboot, scan, logs) need a token
+    tamper_response: bool = True  # an unauthorised change of the software is reported and connectivity restricted
+    undocumented_sensor: bool = False  # a microphone the documentation does not mention is active
+    # Traffic, consent, connection behaviour and update defaults (5.8-1, 5.5-6, 6-2, 6-3, 5.9-3, 5.3-6).
+    personal_data_plaintext: bool = False  # the user's name and location leave the hub unencrypted
+    telemetry_before_consent: bool = False  # telemetry is sent before the user consented
+    telemetry_after_withdrawal: bool = False  # telemetry goes on after consent was withdrawn
+    reconnect_storm: bool = False  # after a lost connection the client reconnects without backoff
+    auto_update_default: bool = True  # automatic updates are on in the factory state
 
 
 @dataclass(frozen=True)
@@ -173,6 +192,38 @@ DEFECTS: dict[str, Defect] = {d.name: d for d in (
            "cycle", {"crashes_on_malformed": True}),
     Defect("generic_model_name", f"`version` prints 'model {GENERIC_MODEL}' instead of the product's model",
            {"model_designation": GENERIC_MODEL}),
+    Defect("no_deletion_instructions", "the web site has no page explaining how to delete personal data",
+           {"deletion_instructions": False}),
+    Defect("no_setup_guide", "the web site has no secure set-up guide", {"setup_guide": False}),
+    Defect("no_setup_check_guide", "the web site does not explain how to check that the set-up is secure",
+           {"setup_check_guide": False}),
+    Defect("no_privacy_notice", "no privacy notice is published", {"privacy_notice": "absent"}),
+    Defect("privacy_notice_incomplete", "the privacy notice omits the location the hub processes",
+           {"privacy_notice": "incomplete"}),
+    Defect("no_telemetry_notice", "the privacy notice does not say which telemetry is collected or why",
+           {"telemetry_notice": False}),
+    Defect("plaintext_secrets_at_rest", "the stored configuration keeps the Wi-Fi PSK and the API token in clear",
+           {"secrets_at_rest": "plaintext"}),
+    Defect("hardcoded_key_in_firmware", "the firmware image carries a private key and a fixed service password",
+           {"firmware_embedded_key": True}),
+    Defect("identity_writable", "the per-device identity can be rewritten through the console and the API",
+           {"identity_writable": True}),
+    Defect("unauthenticated_functions", "device functions (reboot, Wi-Fi scan, log download) answer without a "
+           "token", {"functions_require_auth": False}),
+    Defect("no_tamper_response", "an unauthorised software change is neither reported nor restricts "
+           "connectivity", {"tamper_response": False}),
+    Defect("undocumented_microphone", "an active microphone the documentation does not mention",
+           {"undocumented_sensor": True}),
+    Defect("personal_data_plaintext", "the user's name and location are sent unencrypted",
+           {"personal_data_plaintext": True}),
+    Defect("telemetry_before_consent", "telemetry is sent before the user consented",
+           {"telemetry_before_consent": True}),
+    Defect("telemetry_after_withdrawal", "telemetry goes on after the user withdrew consent",
+           {"telemetry_after_withdrawal": True}),
+    Defect("reconnect_storm", "after a lost connection the client reconnects as fast as it can, without backoff",
+           {"reconnect_storm": True}),
+    Defect("auto_update_off_by_default", "automatic updates are off in the factory state",
+           {"auto_update_default": False}),
 )}
 
 
