@@ -102,6 +102,87 @@ class DeletionFunction(Strict):
     procedure: str | None = Field(None, description="Procedure that performs it (default factory_reset).")
 
 
+class SecurityParameter(Strict):
+    """IXIT 10-SecParam: one sensitive or critical security parameter (5.4-1 .. 5.4-4, 5.5-8)."""
+
+    id: str
+    kind: Literal["password", "key", "token", "certificate", "psk", "identity", "other"] = "other"
+    used_for: str | None = None
+    storage: str | None = Field(None, description="Where and how it is stored (e.g. 'encrypted partition, key in the SoC').")
+    protection: str | None = Field(None, description="How it is protected at rest; 'none' declares plaintext storage.")
+    location: str | None = Field(None, description="Where it can be read on the unit (a file path), for the storage probe.")
+    per_device: bool | None = Field(None, description="Unique to each unit (5.4-4).")
+    hard_coded: bool | None = Field(None, description="Fixed in the software (5.4-3: must be false for critical parameters).")
+    generation: str | None = None
+    description: str | None = None
+
+
+class CommunicationMechanism(Strict):
+    """IXIT 11-ComMech: one way the device communicates (5.5-x, 5.8-x)."""
+
+    id: str
+    interface: str | None = Field(None, description="IXIT 15-Intf name, or the remote service it talks to.")
+    protocol: str | None = None
+    security: str | None = Field(None, description="Security guarantees, e.g. 'TLS 1.2+ with server authentication'; 'none' for plaintext.")
+    cryptography: str | None = Field(None, description="Cryptographic details (protocol versions, suites, key sizes).")
+    carries: list[str] = Field(default_factory=list, description="What it carries: ids of 10-SecParam and 21-PersData entries.")
+    description: str | None = None
+
+
+class SoftwareService(Strict):
+    """IXIT 13-SoftServ: one software service (5.5-4, 5.6-5)."""
+
+    name: str
+    needed_for: str | None = Field(None, description="The intended use that needs it; empty for a service nothing needs.")
+    interface: str | None = None
+    authenticated: bool | None = None
+    privilege: str | None = Field(None, description="The account or privilege it runs with (5.6-7), e.g. 'root', 'svc-web'.")
+    description: str | None = None
+
+
+class SecureBoot(Strict):
+    """IXIT 20-SecBoot: secure boot and what happens on an unauthorised change (5.7-1, 5.7-2)."""
+
+    mechanism: str | None = None
+    detection: str | None = Field(None, description="How an unauthorised change of the software is detected.")
+    alert: str | None = Field(None, description="How the user and/or manufacturer is told (e.g. MQTT topic, app notification).")
+    restriction: str | None = Field(None, description="How network access is restricted after a detection.")
+    description: str | None = None
+
+
+class PersonalData(Strict):
+    """IXIT 21-PersData: one kind of personal data the device or its services process (5.8, 6-x)."""
+
+    data: str
+    sensitive: bool = False
+    purpose: str | None = None
+    processed_by: str | None = Field(None, description="Who processes it (manufacturer, cloud provider, ...).")
+    transmitted_via: list[str] = Field(default_factory=list, description="11-ComMech ids that carry it.")
+    consent: bool | None = Field(None, description="Processing rests on consent (condition 7, 6-2, 6-3).")
+    keywords: list[str] = Field(default_factory=list, description=(
+        "Words that name it in the published privacy notice and in captured traffic (default: the data name)."))
+    description: str | None = None
+
+
+class ExternalSensor(Strict):
+    """IXIT 22-ExtSens: one external sensing capability (5.8-3)."""
+
+    name: str
+    kind: str | None = Field(None, description="camera, microphone, motion, temperature, location, ...")
+    documented_at: Value | None = Field(None, description="Where the user documentation names it (URL).")
+    description: str | None = None
+
+
+class TelemetryItem(Strict):
+    """IXIT 24-TelData: one item of telemetry collected (5.10-1, 6-4, 6-5)."""
+
+    data: str
+    purpose: str | None = None
+    personal: bool = False
+    keywords: list[str] = Field(default_factory=list, description="Words that name it in the published notice.")
+    description: str | None = None
+
+
 IXIT_DOCUMENTS = [
     "1-AuthMech", "2-UserInfo", "3-VulnTypes", "4-Conf", "5-VulnMon", "6-SoftComp", "7-UpdMech",
     "8-UpdProc", "9-ReplSup", "10-SecParam", "11-ComMech", "12-NetSecImpl", "13-SoftServ",
@@ -116,14 +197,22 @@ class Ixit(Strict):
     user_info: UserInfo = Field(default_factory=UserInfo, alias="2-UserInfo")
     interfaces: list[Interface] = Field(default_factory=list, alias="15-Intf")
     deletion: list[DeletionFunction] = Field(default_factory=list, alias="25-DelFunc")
-    # The other 25 documents are kept as given until a check needs their structure.
+    security_parameters: list[SecurityParameter] = Field(default_factory=list, alias="10-SecParam")
+    communication: list[CommunicationMechanism] = Field(default_factory=list, alias="11-ComMech")
+    services: list[SoftwareService] = Field(default_factory=list, alias="13-SoftServ")
+    secure_boot: SecureBoot | None = Field(None, alias="20-SecBoot")
+    personal_data: list[PersonalData] = Field(default_factory=list, alias="21-PersData")
+    sensors: list[ExternalSensor] = Field(default_factory=list, alias="22-ExtSens")
+    telemetry: list[TelemetryItem] = Field(default_factory=list, alias="24-TelData")
+    # The other documents are kept as given until a check needs their structure.
     other: dict[str, Any] = Field(default_factory=dict)
 
 
 def _split_ixit(v: Any) -> Any:
     if not isinstance(v, dict):
         return v
-    typed = {"1-AuthMech", "2-UserInfo", "15-Intf", "25-DelFunc"}
+    typed = {"1-AuthMech", "2-UserInfo", "10-SecParam", "11-ComMech", "13-SoftServ", "15-Intf", "20-SecBoot",
+             "21-PersData", "22-ExtSens", "24-TelData", "25-DelFunc"}
     out = {k: val for k, val in v.items() if k in typed}
     other = {k: val for k, val in v.items() if k not in typed}
     unknown = [k for k in other if k not in IXIT_DOCUMENTS]
