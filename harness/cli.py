@@ -472,6 +472,12 @@ def build_parser() -> argparse.ArgumentParser:
     doc.set_defaults(func=cmd_doctor)
     from harness.console_tool import add_parsers as add_console_parsers
     add_console_parsers(sub)  # `harness console` (prompt discovery) and `harness init` (a starting profile)
+    from harness.assess.cli import add_parsers as add_assess_parsers
+    add_assess_parsers(sub)  # `harness assess` (the assessor's open items and decisions)
+    from harness.ics_tool import add_parsers as add_ics_parsers
+    add_ics_parsers(sub)  # `harness ics init|export`
+    from harness.farm.cli import add_parsers as add_farm_parsers
+    add_farm_parsers(sub)  # remote benches (labgrid places)
     return p
 
 

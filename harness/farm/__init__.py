@@ -1,0 +1,1 @@
+"""Device farms: units on remote benches (labgrid places) and many units at once."""
