@@ -69,6 +69,11 @@ class UserInfo(Strict):
     disclosure_policy: DisclosurePolicy | None = None
     support_period: SupportPeriod | None = None
     model_designation: str | None = None
+    privacy_notice: Value | None = Field(None, description="URL of the published information on personal data processing (6-1, 5.8-3).")
+    telemetry_notice: Value | None = Field(None, description="URL saying which telemetry is collected and why (6-5); default: the privacy notice.")
+    deletion_instructions: Value | None = Field(None, description="URL of the instructions for deleting personal data (5.11-3).")
+    setup_guide: Value | None = Field(None, description="URL of the guidance on setting the device up securely (5.12-2).")
+    setup_check_guide: Value | None = Field(None, description="URL of the guidance on checking that the set-up is secure (5.12-3).")
 
     @field_validator("disclosure_policy", mode="before")
     @classmethod
@@ -100,6 +105,9 @@ class DeletionFunction(Strict):
     initiation: str
     interaction: str | None = None
     procedure: str | None = Field(None, description="Procedure that performs it (default factory_reset).")
+    confirmation: str | None = Field(None, description=(
+        "Regular expression of the confirmation the device shows once the deletion is done (5.11-4), "
+        "matched in the procedure's transcript."))
 
 
 class SecurityParameter(Strict):

@@ -58,6 +58,7 @@ class Behaviour:
     setup_check_guide: bool = True  # the web site explains how to check that the set-up is secure
     privacy_notice: str = "complete"  # complete | absent | incomplete (omits a declared data item)
     telemetry_notice: bool = True  # the privacy notice says which telemetry is collected and why
+    deletion_confirmation: bool = True  # a factory reset / data deletion confirms it is done
     # Storage, identity, access and integrity (5.4-1, 5.4-2, 5.4-3, 5.5-4, 5.7-2, 5.8-3).
     secrets_at_rest: str = "protected"  # protected | plaintext (the stored configuration holds the PSK in clear)
     firmware_embedded_key: bool = False  # the firmware image carries a private key and a service password
@@ -200,6 +201,8 @@ DEFECTS: dict[str, Defect] = {d.name: d for d in (
     Defect("no_privacy_notice", "no privacy notice is published", {"privacy_notice": "absent"}),
     Defect("privacy_notice_incomplete", "the privacy notice omits the location the hub processes",
            {"privacy_notice": "incomplete"}),
+    Defect("silent_deletion", "a data deletion or factory reset completes without any confirmation",
+           {"deletion_confirmation": False}),
     Defect("no_telemetry_notice", "the privacy notice does not say which telemetry is collected or why",
            {"telemetry_notice": False}),
     Defect("plaintext_secrets_at_rest", "the stored configuration keeps the Wi-Fi PSK and the API token in clear",
