@@ -8,8 +8,11 @@ ALLURE_NPM := allure@3.18.0
 .PHONY: install system-deps demo test lint bench docs schema clean
 
 # Debian packages the harness drives for real: Mosquitto (lab broker), iproute2 (bench network
-# namespaces), nmap (only for bench/ comparisons), tcpdump (passive capture of a unit's traffic). Installed when missing and we are root.
-SYSTEM_DEPS := mosquitto:/usr/sbin/mosquitto iproute2:/usr/sbin/ip nmap:/usr/bin/nmap tcpdump:/usr/bin/tcpdump
+# namespaces), nmap (only for bench/ comparisons), tcpdump (passive capture of a unit's traffic),
+# chromium (the report's PDF and its browser test), ser2net (remote serial consoles in tests).
+# Installed when missing and we are root.
+SYSTEM_DEPS := mosquitto:/usr/sbin/mosquitto iproute2:/usr/sbin/ip nmap:/usr/bin/nmap tcpdump:/usr/bin/tcpdump \
+  chromium:/usr/bin/chromium ser2net:/usr/sbin/ser2net
 
 install: system-deps $(VENV)/.installed
 
