@@ -56,6 +56,11 @@ def _error(msg: str) -> int:
     return EXIT_USAGE
 
 
+def _shown(text: object) -> str:
+    """A file name from argv may hold undecodable bytes (surrogates): print them escaped, never raise."""
+    return str(text).encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     lab = None
     try:
@@ -73,11 +78,11 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems = format_problems(profile.updates.format, container=getattr(profile.updates, "container", None),
                                plugins=getattr(lab, "firmware_formats", None) if lab is not None else None)
     for problem in problems:
-        print(f"{args.profile}: updates.format: {problem}", file=sys.stderr)
+        print(f"{_shown(args.profile)}: updates.format: {problem}", file=sys.stderr)
     if problems:
         return EXIT_USAGE
     units = ", ".join(u.id for u in profile.units)
-    print(f"{args.profile}: OK — {profile.product.manufacturer} {profile.product.model}, units {units}, "
+    print(f"{_shown(args.profile)}: OK — {_shown(profile.product.manufacturer)} {_shown(profile.product.model)}, units {units}, "
           f"{len(profile.procedures)} procedures")
     return EXIT_OK
 
@@ -147,6 +152,23 @@ def _absolute(args: argparse.Namespace) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    if getattr(args, "place", None) or _lab_places(args):
+        from harness.farm.places import run_with_places  # labgrid places: held for the whole run
+        return run_with_places(args, _cmd_run, default_run_dir=_default_run_dir)
+    return _cmd_run(args)
+
+
+def _lab_places(args: argparse.Namespace) -> bool:
+    """Does the lab configuration put units on labgrid places? (A broken one is reported later.)"""
+    if not args.lab:
+        return False
+    try:
+        return bool(getattr(load_lab(args.lab), "places", None))
+    except ConfigError:
+        return False
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
     try:
         bench = open_bench(args.profile, args.lab, runtime_path=args.runtime)
         for unit in args.unit or []:
@@ -177,7 +199,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     broken: list[str] = []  # a runner that ended in an error of its own: the run is not clean
     usage = False
     if "pytest" in runners:
-        if args.parallel and len(args.unit or [u.id for u in bench.profile.units]) > 1:
+        if _jobs(args, bench) > 1:
             code = _run_parallel(args, bench, run_dir, extra)
         else:
             code = run_pytest(args, run_dir, extra)
@@ -189,8 +211,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             usage = usage or code in (4, 5)  # usage error, or nothing collected
     if "robot" in runners:
         # After pytest, never beside it: both drive the same units.
+        from harness.farm.jobs import bound_pabot
         from harness.robot.runner import ROBOT_ERRORS, execute, plan
-        code = execute(plan(_robot_run(args, bench, run_dir)))
+        steps = plan(_robot_run(args, bench, run_dir))
+        code = execute(bound_pabot(steps, args.jobs) if getattr(args, "jobs", None) else steps)
         if code in ROBOT_ERRORS:
             if not (run_dir / "results").exists():
                 return EXIT_USAGE
@@ -228,7 +252,11 @@ def _robot_run(args: argparse.Namespace, bench: object, run_dir: Path):  # type:
     extra = [a for chunk in (getattr(args, "robot_args", None) or []) for a in shlex.split(chunk)]
     return RobotRun(profile=args.profile, lab=args.lab, runtime=args.runtime, run_dir=run_dir, units=list(units),
                     suites=_robot_suites_dir(getattr(args, "robot_suites", None)), extra=extra,
-                    quiet=bool(args.quiet))
+                    quiet=bool(args.quiet),
+                    # A Robot-only run of the shipped suites records the assessor items itself (with
+                    # `--runner both` the pytest suite writes them); a rerun repeats judged cases only.
+                    assessor_items=getattr(args, "runner", "robot") == "robot" and not getattr(args, "rerun", None)
+                    and getattr(args, "robot_suites", None) is None)
 
 
 def _rerun(args: argparse.Namespace, bench: object, run_dir: Path, extra: list[str], runners: tuple[str, ...]) -> int:
@@ -268,23 +296,34 @@ def _run_nodeids(args: argparse.Namespace, run_dir: Path, nodeids: list[str], ex
     return subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args)).returncode
 
 
+def _jobs(args: argparse.Namespace, bench: object) -> int:
+    """How many unit workers may run at once: --jobs, or one per unit with --parallel; 1 is serial."""
+    units = len(dict.fromkeys(args.unit or [u.id for u in bench.profile.units]))  # type: ignore[attr-defined]
+    jobs = getattr(args, "jobs", None)
+    if jobs is None:
+        jobs = units if args.parallel else 1
+    return max(1, min(jobs, units))
+
+
 def _run_parallel(args: argparse.Namespace, bench: object, run_dir: Path, extra: list[str]) -> int:
-    """One pytest process per unit, then one for the profile-level and cross-unit cases, which
-    read the units' observations from the run directory."""
-    units = args.unit or [u.id for u in bench.profile.units]  # type: ignore[attr-defined]
+    """One pytest process per unit (at most --jobs at once), then one for the profile-level and
+    cross-unit cases, which read the units' observations from the run directory."""
+    from harness.farm.jobs import run_units
+    units = list(dict.fromkeys(args.unit or [u.id for u in bench.profile.units]))  # type: ignore[attr-defined]
     env = dict(os.environ)
     env.pop("HARNESS_RUN_DIR", None)
-    procs = []
-    (run_dir / "logs").mkdir(parents=True, exist_ok=True)
-    for unit in units:
-        sub = argparse.Namespace(**{**vars(args), "unit": [unit]})
-        cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "unit", "-q"])
-        with open(run_dir / "logs" / f"pytest-{unit}.log", "wb") as log:
-            procs.append((unit, subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                                 cwd=_rootdir(args))))
-    for unit, proc in procs:
-        code = proc.wait()
-        print(f"unit {unit}: pytest exit code {code} (log: {run_dir / 'logs' / f'pytest-{unit}.log'})")
+    worker_opts = ["--scope", "unit"]  # verbose: its lines are the run's progress
+
+    def command(unit: str) -> list[str]:
+        sub = argparse.Namespace(**{**vars(args), "unit": [unit], "quiet": False})
+        return _pytest_cmd(sub, run_dir, extra + worker_opts)
+
+    jobs = _jobs(args, bench)
+    print(f"{len(units)} unit(s), {jobs} at a time; each unit's console output in {run_dir / 'logs'}", flush=True)
+    results = run_units(units, command, jobs=jobs, log_dir=run_dir / "logs", env=env, cwd=_rootdir(args))
+    for res in results.values():
+        print(f"unit {res.unit}: pytest exit code {res.code} in {res.seconds:.1f} s (log: {res.log})")
+    print("profile-level and cross-unit test cases", flush=True)
     sub = argparse.Namespace(**{**vars(args), "unit": units})
     cmd = _pytest_cmd(sub, run_dir, extra + ["--scope", "profile", "--scope", "cross_unit"])
     return subprocess.run(cmd, env=env, check=False, cwd=_rootdir(args)).returncode
@@ -304,7 +343,31 @@ def _finish(run_dir: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    return _finish(Path(args.run_dir), args)
+    from harness.report import build_reports, exit_code, summary_lines
+    from harness.report.pdf import PDF_NAME, BrowserError, ChromiumMissing, write_pdf
+    from harness.standard import CatalogueError, report_catalogue
+    run_dir = Path(args.run_dir)
+    if not (run_dir / "results").is_dir():
+        return _error(f"{run_dir} has no results log")
+    try:
+        catalogue = report_catalogue(getattr(args, "edition", None), run_dir)
+    except CatalogueError as exc:
+        return _error(str(exc))
+    paths = build_reports(run_dir, catalogue=catalogue, allure=not getattr(args, "no_allure", False))
+    model = paths.model
+    for line in summary_lines(model):
+        print(line)
+    print(f"conformance report: {paths.html}")
+    if getattr(args, "pdf", False):
+        # The HTML is written first: a missing or failing browser never costs the report itself.
+        try:
+            pdf = write_pdf(paths.html, run_dir / PDF_NAME, run_id=model.run.run_id,
+                            title=f"EN 303 645 {model.run.catalogue} conformance report",
+                            edition=model.run.catalogue, timeout=args.pdf_timeout)
+        except (ChromiumMissing, BrowserError) as exc:
+            return _error(f"no PDF: {exc}. The HTML report is written: {paths.html}")
+        print(f"PDF report: {pdf}")
+    return exit_code(model)
 
 
 def _demo_in_namespace(args: argparse.Namespace) -> int | None:
@@ -427,6 +490,17 @@ def build_parser() -> argparse.ArgumentParser:
                                                                       "verdict in --run-dir was this")
     r.add_argument("--parallel", action="store_true", help="pytest: one process per unit, then the cross-unit "
                                                             "cases (Robot always runs several units in parallel)")
+    from harness.farm.jobs import jobs_arg
+    r.add_argument("--jobs", "-j", type=jobs_arg, metavar="N",
+                   help="run up to N units at once, one worker process per unit, then the cross-unit "
+                        "cases (1 = serial; default 1, or one per unit with --parallel)")
+    r.add_argument("--place", action="append", metavar="UNIT=PLACE",
+                   help="run the unit on a labgrid place (needs the farm extra): UNIT=name, UNIT=tag=value[,…], "
+                        "UNIT=+TOKEN (a reservation; + alone: LG_TOKEN), UNIT= (LG_PLACE); repeatable; "
+                        "the coordinator is LG_COORDINATOR or --coordinator")
+    r.add_argument("--coordinator", metavar="HOST:PORT", help="labgrid coordinator (default LG_COORDINATOR)")
+    r.add_argument("--place-wait", type=float, default=600.0, metavar="SECONDS",
+                   help="how long to queue for busy places before giving up (exit 3; default 600)")
     r.add_argument("--runner", choices=list(RUNNERS), default="pytest",
                    help="pytest suites, Robot suites (own processes; pabot with several units), or both "
                         "one after the other into the same results log (default pytest)")
@@ -442,6 +516,12 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("report", help="rebuild the reports of a run from its results log")
     rp.add_argument("run_dir")
     rp.add_argument("--no-allure", action="store_true")
+    rp.add_argument("--pdf", action="store_true",
+                    help="also print conformance.pdf with headless Chromium (Debian package chromium)")
+    rp.add_argument("--pdf-timeout", type=float, default=120.0, metavar="SECONDS",
+                    help="give up on the PDF after this long (default 120)")
+    rp.add_argument("--edition", help="report against this EN 303 645 edition (v2.1.1 or v3.1.3; default: "
+                                      "the one the run's profile chose, else v2.1.1)")
     rp.set_defaults(func=cmd_report)
 
     d = sub.add_parser("demo", help="start the simulator personas and run everything against them")

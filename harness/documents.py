@@ -20,7 +20,16 @@ def user_info(bench: Bench) -> dict[str, Any]:
             out["disclosure_policy"][key] = bench.resolve(value) if value is not None else None
     if info.support_period and info.support_period.published_at is not None:
         out["support_period"]["published_at"] = bench.resolve(info.support_period.published_at)
+    for key in PUBLISHED_URLS:
+        value = getattr(info, key, None)
+        if value is not None:
+            out[key] = bench.resolve(value, where=f"ixit.2-UserInfo.{key}")
     return out
+
+
+# IXIT 2-UserInfo fields that locate one published document each.
+PUBLISHED_URLS = ("privacy_notice", "telemetry_notice", "deletion_instructions", "setup_guide", "setup_check_guide",
+                  "change_password_guide")
 
 
 def fetch_scope(bench: Bench) -> Scope:

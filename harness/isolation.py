@@ -38,7 +38,15 @@ LEAVES: dict[str, frozenset[str]] = {
     "5.9-1-2": frozenset({"power", "settings"}),
     "5.9-2-2": frozenset({"broker"}),
     "5.11-1-2": frozenset({"settings"}),
+    "5.11-4-1": frozenset({"settings"}),
     "5.13-1-2": frozenset({"settings", "power"}),
+    "5.3-6-2": frozenset({"settings"}),
+    "5.8-1-2": frozenset({"settings"}),
+    "6-2-2": frozenset({"settings"}),
+    "6-3-2": frozenset({"settings"}),
+    "5.4-1-2": frozenset({"settings"}),
+    "5.5-4-2": frozenset({"lockout", "power"}),
+    "5.7-2-2": frozenset({"firmware"}),
 }
 
 # Changes nothing can undo cheaply: the test cases leaving them run after every other test case

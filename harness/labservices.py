@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -107,6 +108,10 @@ def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
             dict.pop(bench.services, key, None)
 
 
+def _clock(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
 BROKER_KEYS = ("broker", "capture", "broker_account", "broker_vars")
 
 
@@ -119,14 +124,31 @@ class LabServices(dict):  # type: ignore[type-arg]
         super().__init__()
         self._bench, self._workdir = bench, workdir
         self._cm: contextlib.AbstractContextManager[Any] | None = None
+        # Why earlier starts failed (a listener killed while it started...): a verdict judged on a
+        # broker started again afterwards names the recovery in its evidence.
+        self.start_failures: list[dict[str, str]] = []
+        self.started_at: float | None = None
 
     def _ensure(self, key: object) -> None:
         if key in BROKER_KEYS and self._cm is None:
             cfg = self._bench.lab.broker
             observe = cfg is not None and not cfg.start
             cm = (observe_existing_broker if observe else start_lab_broker)(self._bench, self._workdir)
-            cm.__enter__()  # a failure here is a LabFault of this test; the next use tries again
+            try:
+                cm.__enter__()  # a failure here is a LabFault of this test; the next use tries again
+            except Exception as exc:
+                self.start_failures.append({"failed at": _clock(time.time()),
+                                            "cause": f"{type(exc).__name__}: {exc}"[:500]})
+                raise
             self._cm = cm
+            self.started_at = time.time()
+
+    def recovery(self) -> dict[str, object] | None:
+        """The evidence that the services in use were started again after failed starts (None when
+        the first start held)."""
+        if not self.start_failures or self.started_at is None:
+            return None
+        return {"started again at": _clock(self.started_at), "earlier starts that failed": list(self.start_failures)}
 
     def __getitem__(self, key: object) -> Any:
         self._ensure(key)

@@ -6,7 +6,9 @@ each test its TS 103 701 id; fixtures hand suites a ``Device`` per unit and a te
 
 Verdict → pytest outcome: PASS passes, FAIL fails, INCONCLUSIVE raises ``Inconclusive`` (Allure
 shows it as *broken*), NOT_APPLICABLE and PENDING_REVIEW skip. An exception that escapes a test
-without a verdict is a lab or harness fault: INCONCLUSIVE with the cause, never FAIL.
+without a verdict is a lab or harness fault: INCONCLUSIVE with the cause, never FAIL. The terminal
+shows INCONCLUSIVE, PENDING_REVIEW and NOT_APPLICABLE as themselves (letters I, P, N; their own
+counts in the summary line), not as failed or skipped.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ _STATE = pytest.StashKey[dict[str, Any]]()
 _TC = pytest.StashKey[TestCaseContext]()
 _PHASES = pytest.StashKey[dict[str, Any]]()
 
-SCOPES = ("unit", "profile", "cross_unit")
+# "conceptual": a profile-level case that reads what the unit and cross-unit cases recorded in this
+# run (a conceptual rule cross-checked with functional evidence): it runs after them, and is
+# selected with the profile-level cases.
+SCOPES = ("unit", "profile", "cross_unit", "conceptual")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,7 +51,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--run-dir", help="Run directory for the results log and attachments "
                                       "(default: reports/<time>-<model>).")
     group.addoption("--scope", action="append", default=[], choices=SCOPES,
-                    help="Only test cases of this scope (unit, profile, cross_unit); repeatable.")
+                    help="Only test cases of this scope (unit, profile, cross_unit, conceptual; profile "
+                         "includes conceptual); repeatable.")
     group.addoption("--dictionary", action="append", default=[],
                     help="Default-credential dictionary CSV (user,password); repeatable. "
                          "Default: fixtures/dictionaries/{mirai,iot-defaults}.csv.")
@@ -60,6 +66,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(test_case, scope='unit', state='any'): "
                                        "TS 103 701 test case id, its scope and the device state it needs")
     config.addinivalue_line("markers", "cross_unit: the test case judges facts from every unit")
+    _VERDICT_COUNTS.clear()  # one pytest session per process, but pytester runs several in one
     if not config.getoption("profile", default=None):
         return
     is_worker = hasattr(config, "workerinput")
@@ -118,7 +125,8 @@ def _write_session(config: pytest.Config, bench: Bench, log: ResultsLog, units: 
         applicability[pid] = {"applicable": a.applicable, "reason": a.reason}
     log.write_session(run_id=_run_id(config), runner="pytest", profile=bench.fingerprint(),
                       lab=bench.lab_fingerprint(), units=units, argv=list(config.invocation_params.args),
-                      applicability=applicability, edition=cat.edition)
+                      applicability=applicability, edition=cat.edition,
+                      report_edition=getattr(getattr(bench.profile, "standard", None), "edition", None))
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -167,7 +175,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     scopes = config.getoption("scope")
     if scopes:
-        kept = [i for i in items if _marker(i) is None or _scope_of(i) in scopes]
+        kept = [i for i in items if _marker(i) is None or _scope_of(i) in scopes
+                or (_scope_of(i) == "conceptual" and "profile" in scopes)]
         deselected = [i for i in items if i not in kept]
         if deselected:
             config.hook.pytest_deselected(items=deselected)
@@ -175,7 +184,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     # Profile-level cases first (no device needed), then per unit in the standard's order (which
     # puts the state-changing 5.1-4 and the resetting 5.11-1 late), cross-unit cases last: they
     # read what the per-unit cases observed.
-    order = {"profile": 0, "unit": 1, "cross_unit": 2}
+    order = {"profile": 0, "unit": 1, "cross_unit": 2, "conceptual": 3}
     index = {id(item): n for n, item in enumerate(items)}
 
     def key(item: pytest.Item) -> tuple[Any, ...]:
@@ -389,6 +398,61 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):  #
     outcome = yield
     report: pytest.TestReport = outcome.get_result()
     item.stash.setdefault(_PHASES, {})[report.when] = (report, call.excinfo)
+    verdict = _verdict_of_phase(item, report, call)
+    if verdict:
+        # An attribute, not user_properties (that list is shared by every phase's report); it
+        # travels with the report from an xdist worker to the controller.
+        report.conformance_verdict = verdict  # type: ignore[attr-defined]
+
+
+def _verdict_of_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[Any]) -> str | None:
+    """The verdict this phase's report stands for: the concluded one, or INCONCLUSIVE for an
+    exception that ended a conformance test without one (the record says the same)."""
+    ctx = item.stash.get(_TC, None)
+    if ctx is None or report.when == "teardown":
+        return None
+    if report.when == "setup" and report.passed:
+        return None
+    if ctx.result is not None:
+        return Verdict(ctx.result.verdict).value
+    if report.failed:
+        return Verdict.INCONCLUSIVE.value
+    return None
+
+
+# Verdicts pytest shows as themselves: the category (terminal summary), the progress letter, the word.
+_TEST_STATUS = {
+    (Verdict.INCONCLUSIVE.value, "failed"): ("inconclusive", "I", ("INCONCLUSIVE", {"yellow": True})),
+    (Verdict.PENDING_REVIEW.value, "skipped"): ("pending_review", "P", ("PENDING_REVIEW", {"cyan": True})),
+    (Verdict.NOT_APPLICABLE.value, "skipped"): ("not_applicable", "N", ("NOT_APPLICABLE", {"blue": True})),
+}
+
+
+def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -> Any:
+    verdict = getattr(report, "conformance_verdict", None)
+    if not verdict:
+        return None
+    return _TEST_STATUS.get((verdict, report.outcome))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    verdict = getattr(report, "conformance_verdict", None)
+    if verdict and (report.when == "call" or not report.passed):
+        _VERDICT_COUNTS[verdict] = _VERDICT_COUNTS.get(verdict, 0) + 1
+
+
+_VERDICT_COUNTS: dict[str, int] = {}
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if not _VERDICT_COUNTS:
+        return
+    order = [v.value for v in (Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PENDING_REVIEW,
+                               Verdict.NOT_APPLICABLE)]
+    counts = ", ".join(f"{_VERDICT_COUNTS[v]} {v}" for v in order if _VERDICT_COUNTS.get(v))
+    terminalreporter.write_line(f"conformance verdicts (test case records): {counts}; "
+                                "INCONCLUSIVE is a lab-side stop, PENDING_REVIEW awaits the assessor "
+                                "(harness assess RUN_DIR)")
 
 
 def _cause(excinfo: Any) -> str:

@@ -8,7 +8,10 @@ Layout of a run directory::
     <run>/observations/<unit>.jsonl                per-unit facts that cross-unit checks read
 
 Each writer appends one JSON line per finished test case and fsyncs it, so a run killed with
-SIGKILL keeps every record that was complete. Readers merge all segments; a half-written last
+SIGKILL keeps every record that was complete. Other lines: ``session`` (one per writer: profile,
+lab, applicability), ``plan`` (the test cases a writer is about to run) and ``decision`` (an
+assessor's decision, appended by ``harness assess`` to a segment of its own; see
+docs/assessment.md). Readers merge all segments; a half-written last
 line (killed mid-write) is skipped, not fatal; an unreadable line in the middle of a segment is
 reported by the report model (``corrupt_lines``), never silently dropped. Every value is redacted
 before it is serialised, and the line again after.
@@ -209,6 +212,12 @@ class ResultsLog:
     def write(self, record: TestCaseRecord) -> None:
         self._append(record.to_dict())
 
+    def write_decision(self, decision: dict[str, Any]) -> None:
+        """An assessor's decision (``harness.assess.decisions``): appended like every record; the
+        report model applies it to the test case it names."""
+        self._append({"record": "decision", "schema": SCHEMA, "harness_version": __version__,
+                      "host": socket.gethostname(), "pid": os.getpid(), **decision})
+
     def attach(self, record_id: str, name: str, content: str | bytes, mime: str = "text/plain") -> Attachment:
         """Write an evidence file (redacted) and return its reference for the record."""
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
@@ -246,6 +255,12 @@ def read_records(run_dir: str | Path) -> Iterator[dict[str, Any]]:
 
 def case_records(run_dir: str | Path) -> list[dict[str, Any]]:
     return [r for r in read_records(run_dir) if r.get("record") == "test_case"]
+
+
+def decision_records(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The assessor decisions appended to a run, oldest first."""
+    return sorted((r for r in read_records(run_dir) if r.get("record") == "decision"),
+                  key=lambda r: str(r.get("recorded", "")))
 
 
 def latest_by_case(run_dir: str | Path) -> dict[tuple[str, str | None], dict[str, Any]]:

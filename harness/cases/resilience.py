@@ -44,6 +44,38 @@ def _alive(device: Device) -> bool | None:
         return None
 
 
+def _answers(device: Device) -> bool | None:
+    """Proof of life after an input, asked twice: one slow answer on a loaded bench is not a dead
+    unit. None: the link itself failed (a lab fault), so nothing is known of the unit."""
+    first = _alive(device)
+    return first if first is not False else _alive(device)
+
+
+def lab_witness(device: Device) -> tuple[str, str]:
+    """The unit went silent: show that the lab side works, independently of that silence.
+    Returns (what showed it, "") or ("", why it could not be shown).
+
+    The bench cuts and restores the unit's power (``power_cycle``: the instrument must answer) and
+    the unit must then answer over the same link. A frozen lab (serial server, instrument, the
+    harness's own host) cannot do both; a unit that crashed can. The power cycle also recovers
+    the unit, so the run goes on."""
+    if not device.has("power_cycle"):
+        return "", ("the profile declares no power_cycle procedure, so nothing independent of the unit's silence "
+                    "showed the lab link working")
+    try:
+        result = device.run("power_cycle")
+    except LabFault as exc:
+        device.state.session = "unknown"
+        return "", f"the power cycle through the bench failed: {exc}"
+    device.state.session = "unknown"
+    if not result.ok:
+        return "", f"the power cycle through the bench ended {result.outcome}" + (
+            f" ({result.detail})" if result.detail else "")
+    if _answers(device) is not True:
+        return "", "the unit did not answer even after the bench power-cycled it: the link to it is suspect"
+    return "the bench power-cycled the unit and it answered again over the same link", ""
+
+
 def recover(device: Device) -> str | None:
     """Power-cycle a unit that stopped answering, when the profile can; returns what was done."""
     if not device.has("power_cycle"):
@@ -280,7 +312,8 @@ def _texts(res: Any, label: str) -> dict[str, str]:
 
 
 def _inject(device: Device, setting: Setting, rng: random.Random, obs: InputValidationObservation) -> None:
-    before, _ = _read_setting(device, setting.name)
+    before, read = _read_setting(device, setting.name)
+    alive_before: bool | None = True if (read is not None and read.ok) else _answers(device)
     for family, value, output in injection_probes(setting, rng):
         marks = _marks(device)
         delivered, res, why = _deliver(device, "set_setting", name=setting.name, value=value)
@@ -297,14 +330,15 @@ def _inject(device: Device, setting: Setting, rng: random.Random, obs: InputVali
         kept = (stored is not None and setting.accepts is not None and stored != before
                 and re.fullmatch(setting.accepts, stored) is None)
         # The read-back answering is proof of life; only without it is the unit asked separately.
-        alive = True if (read is not None and read.ok) else (_alive(device) if delivered else None)
-        obs.probes.append(InjectionProbe(setting.name, family, _show(value), delivered, accepted, stored, found,
-                                         seen_in, kept, alive, why))
+        alive = True if (read is not None and read.ok) else (_answers(device) if delivered else None)
+        probe = InjectionProbe(setting.name, family, _show(value), delivered, accepted, stored, found, seen_in, kept,
+                               alive, why, alive_before=alive_before)
+        obs.probes.append(probe)
         if alive is False:
-            recovered = recover(device)
-            if recovered:
-                obs.notes.append(recovered)
+            probe.lab_proof, probe.lab_fault = lab_witness(device)
+            obs.notes.append(f"after setting {setting.name} went silent: {probe.lab_proof or probe.lab_fault}")
             return
+        alive_before = alive
     good = setting.valid if setting.valid is not None else before
     if good is None:
         obs.notes.append(f"setting {setting.name}: no value to write back (none read at start, no 'valid' declared)")
@@ -319,7 +353,9 @@ def malformed_input(device: Device) -> CheckResult:
     """5.13-1-2: command injections into the settings of IXIT 29-InpVal (``set_setting`` /
     ``read_setting``) judged by their effect, and every malformed input through each
     ``input_<interface>`` procedure judged by liveness (``attention``/``alive``) — all on a unit
-    proven alive before the first input."""
+    proven alive before the first input. A unit silent after an input is power-cycled by the
+    bench (``lab_witness``): only if it answers again is the silence its own (a crash), else the
+    lab side is suspect and nothing is judged (judge_input_validation)."""
     procedures = [p for p in ("input_serial", "input_mqtt", "input_http") if device.has(p)]
     settings = declared_settings(device) if device.has("set_setting") and device.has("read_setting") else []
     if not procedures and not settings:
@@ -342,17 +378,21 @@ def malformed_input(device: Device) -> CheckResult:
         _inject(device, setting, rng, obs)
         if obs.probes and obs.probes[-1].alive_after is False:
             return judge_input_validation(obs)
+    # The settings' write-back may have left the unit anywhere: asked again before the first input.
+    alive_before: bool | None = True if not settings else _answers(device)
     for proc in procedures:
         for label, text in INPUTS:
             delivered, _, why = _deliver(device, proc, input=text)
-            alive = _alive(device)
-            obs.fuzz.append(FuzzCase(proc.removeprefix("input_"), f"{label}: {_show(text)}", alive, delivered, why,
-                                     sendable=not why.startswith(NOT_SENDABLE)))
+            alive = _answers(device)
+            case = FuzzCase(proc.removeprefix("input_"), f"{label}: {_show(text)}", alive, delivered, why,
+                            sendable=not why.startswith(NOT_SENDABLE), alive_before=alive_before)
+            obs.fuzz.append(case)
             if alive is False:
-                recovered = recover(device)
-                if recovered:
-                    obs.notes.append(recovered)
+                case.lab_proof, case.lab_fault = lab_witness(device)
+                obs.notes.append(f"after {case.interface} input {label} the unit was silent: "
+                                 f"{case.lab_proof or case.lab_fault}")
                 return judge_input_validation(obs)
+            alive_before = alive
     return judge_input_validation(obs)
 
 

@@ -27,7 +27,8 @@ def session_meta(bench: Bench, units: list[str], *, run_id: str, runner: str, ar
         a = cat.applicability(pid, bench.profile.ics)
         app[pid] = {"applicable": a.applicable, "reason": a.reason}
     return {"run_id": run_id, "runner": runner, "profile": bench.fingerprint(), "lab": bench.lab_fingerprint(),
-            "units": list(units), "argv": list(argv), "applicability": app, "edition": cat.edition}
+            "units": list(units), "argv": list(argv), "applicability": app, "edition": cat.edition,
+            "report_edition": getattr(getattr(bench.profile, "standard", None), "edition", None)}
 
 
 def allure_labels(test_case: str, provision: str, unit: str | None) -> list[tuple[str, str]]:

@@ -257,6 +257,29 @@ def _broker_alive(device: Device, kinds: tuple[str, ...]) -> None:
                        f"cannot be watched")
 
 
+def _listeners_proven_alive(device: Device, kinds: tuple[str, ...]) -> list[Evidence]:
+    """At the end of a capture window, prove each lab broker listener the campaign used alive (the
+    harness's own login answered by the process the run started) and tie the verdict to them:
+    messages count only if they came through one of these listeners. A listener that cannot be
+    proven alive is a lab fault: the unit's silence or its messages from before a kill prove
+    nothing. Returns the evidence: the listeners proven alive, and a restart of the lab broker
+    after a failed start when the verdict rests on a broker started again."""
+    broker = device.bench.services.get("broker")
+    rows = []
+    for kind in kinds:
+        why = broker.proven_alive(kind)
+        if why is not None:
+            raise LabFault(f"{why} at the end of the capture window: the unit's traffic cannot be judged")
+        rows.append({"listener": kind, "url": broker.url(kind),
+                     "proven alive at": time.strftime("%H:%M:%S", time.gmtime()) + " UTC (CONNACK to the harness's login)"})
+    evidence = [Evidence("table", "lab broker listeners proven alive at the end of the capture window", rows)]
+    recovery = getattr(device.bench.services, "recovery", None)
+    restarted = recovery() if callable(recovery) else None
+    if restarted:
+        evidence.append(Evidence("observation", "lab broker started again after a failed start", restarted))
+    return evidence
+
+
 def _one_cycle(device: Device, since: float, topic: str, transport: str | None = None) -> bool:
     """After the unit's first message, wait (event-driven, bounded) until one of its periodic
     (not retained) topics comes round a second time: a whole publishing cycle has then been seen.
@@ -308,12 +331,16 @@ def _lab_broker_campaign(device: Device) -> dict[str, Any]:
         published = answer == "connected" and _wait_publish(device, "tls", mark)
         steps.append({"offered": "TLS listener", "device": answer, "published": published})
         _broker_alive(device, ("plain", "tls"))
+        broker_evidence = _listeners_proven_alive(device, ("plain", "tls"))
+    live = {row["url"] for row in broker_evidence[0].data}
     topic = _device_filter(device)
     observed = [Observed(m.transport, m.topic, m.payload.decode("utf-8", errors="replace"))
-                for m in capture.messages if m.t >= start and topic_matches_sub(topic, m.topic)]
+                for m in capture.messages
+                if m.t >= start and m.listener in live and topic_matches_sub(topic, m.topic)]
     observed += _wire_messages(watch.facts)
     return {"observed": observed, "steps": steps, "planted": planted, "wire": watch.view, "facts": watch.facts,
-            "logins": logins, "transport_known": True, "whole_cycle": True, "stats": watch.stats}
+            "logins": logins, "transport_known": True, "whole_cycle": True, "stats": watch.stats,
+            "broker": broker_evidence}
 
 
 def _observe_campaign(device: Device) -> dict[str, Any]:
@@ -360,6 +387,7 @@ def _judge(device: Device, judge: Any) -> CheckResult:
     result.evidence.append(Evidence("table", "broker offers", t["steps"]))
     if t["stats"]:
         result.evidence.append(Evidence("observation", "packet capture", t["stats"]))
+    result.evidence.extend(t.get("broker", []))
     return result
 
 
@@ -381,6 +409,7 @@ def authentication_channel(device: Device) -> CheckResult:
     result.evidence.append(Evidence("table", "campaign", t["steps"]))
     if t["stats"]:
         result.evidence.append(Evidence("observation", "packet capture", t["stats"]))
+    result.evidence.extend(t.get("broker", []))
     return result
 
 

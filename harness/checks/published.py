@@ -1,6 +1,8 @@
-"""Documents a manufacturer publishes (disclosure policy, support period): reachability and text.
+"""Documents a manufacturer publishes (disclosure policy, support period, guidance and notices):
+reachability and text.
 
-Shared by the 5.2-1 and 5.3-13 checks. Pure: the fetching is done elsewhere (harness.documents).
+Shared by the 5.2-1, 5.3-13 and harness.checks.guidance checks (5.11-3, 5.12-2, 5.12-3, 6-1, 6-5).
+Pure: the fetching is done elsewhere (harness.documents).
 """
 
 from __future__ import annotations

@@ -69,6 +69,9 @@ class FuzzCase:
     note: str = ""
     # False: the interface cannot carry this input at all (a 64 KiB URL): skipped, not missing.
     sendable: bool = True
+    alive_before: bool | None = None  # the unit answered its probe right before this input
+    lab_proof: str = ""  # after a silence: what showed the lab side working (see judge_input_validation)
+    lab_fault: str = ""  # after a silence: why the lab side could not be shown working
 
 
 @dataclass
@@ -85,6 +88,9 @@ class InjectionProbe:
     invalid_kept: bool = False  # a value outside the declared validation (IXIT 29-InpVal) was kept
     alive_after: bool | None = None
     note: str = ""
+    alive_before: bool | None = None
+    lab_proof: str = ""
+    lab_fault: str = ""
 
 
 @dataclass
@@ -102,16 +108,26 @@ class InputValidationObservation:
 def _probe_row(p: InjectionProbe) -> dict[str, object]:
     return {"setting": p.setting, "injection": p.family, "input": p.input[:120], "delivered": p.delivered,
             "accepted": p.accepted, "stored": None if p.stored is None else p.stored[:120],
-            "command output": p.command_output, "alive after": p.alive_after}
+            "command output": p.command_output, "alive before": p.alive_before, "alive after": p.alive_after}
 
 
 def judge_input_validation(o: InputValidationObservation) -> CheckResult:
     """5.13-1-2, judged by effect: no injected command ran (its output in no answer and no
     read-back), no value outside the declared validation was kept, and the device stayed alive
-    after every malformed input. Only inputs that reached a live device count."""
+    after every malformed input. Only inputs that reached a live device count.
+
+    A silent unit is a crash (FAIL) only when the harness can tell it from a lab freeze (a dead
+    serial server, a hung instrument, a stalled harness): the unit answered its probe right before
+    the input, the input was delivered without a link error, the unit then missed its probe (asked
+    twice; a link error is a lab fault, not silence) *and* the lab side was shown working by
+    something independent of that silence: the bench cut and restored the unit's power (the
+    instrument answered) and the unit answered again over the same link. A lab that froze cannot
+    do that, a crashed unit can. Without that proof (no ``power_cycle`` procedure, the instrument
+    not answering, the unit still silent after the power cycle) the silence is INCONCLUSIVE with
+    what is missing, never a FAIL."""
     ev = [Evidence("table", "malformed inputs (last 20)",
                    [{"interface": c.interface, "input": c.input[:120], "delivered": c.delivered,
-                     "alive after": c.alive_after} for c in o.fuzz[-20:]])]
+                     "alive before": c.alive_before, "alive after": c.alive_after} for c in o.fuzz[-20:]])]
     if o.probes:
         ev.append(Evidence("table", "values written into settings", [_probe_row(p) for p in o.probes]))
     if o.notes:
@@ -134,12 +150,22 @@ def judge_input_validation(o: InputValidationObservation) -> CheckResult:
                                   f"{p.stored!r} (outside the validation IXIT 29-InpVal declares)", *ev,
                                   Evidence("finding", "invalid value kept", {"setting": p.setting, "input": p.input,
                                                                              "stored": p.stored}))
-    crashed = next((c for c in [*o.fuzz, *o.probes] if c.delivered and c.alive_after is False), None)
-    if crashed is not None:
-        where = crashed.interface if isinstance(crashed, FuzzCase) else f"setting {crashed.setting}"
-        return CheckResult.failed(f"the device stopped answering after {where} input {crashed.input[:200]}", *ev,
+    silent = next((c for c in [*o.fuzz, *o.probes] if c.delivered and c.alive_after is False), None)
+    if silent is not None:
+        where = silent.interface if isinstance(silent, FuzzCase) else f"setting {silent.setting}"
+        if silent.alive_before is not True:
+            return CheckResult.inconclusive(
+                f"the unit did not answer after {where} input {silent.input[:120]}, but it was not proven alive "
+                "right before it: a crash cannot be told from an earlier stop or a lab fault", *ev)
+        if not silent.lab_proof:
+            return CheckResult.inconclusive(
+                f"the unit stopped answering after {where} input {silent.input[:120]}, but the lab side was not "
+                f"shown working ({silent.lab_fault or 'no proof recorded'}): a lab freeze cannot be told from a "
+                "crash", *ev)
+        return CheckResult.failed(f"the device stopped answering after {where} input {silent.input[:200]}", *ev,
                                   Evidence("finding", "input that stopped the device",
-                                           {"interface": where, "input": crashed.input}))
+                                           {"interface": where, "input": silent.input,
+                                            "lab side shown working by": silent.lab_proof}))
     delivered = [c for c in [*o.fuzz, *o.probes] if c.delivered]
     if not delivered:
         return CheckResult.inconclusive("0 inputs reached the device"

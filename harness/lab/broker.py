@@ -56,7 +56,7 @@ from cryptography.x509.oid import NameOID
 from harness.lab.ca import LabCA, write_private
 from harness.lab.mosquitto_log import READY, RELOAD, BrokerEvent, MosquittoLogParser
 from harness.lab.reaper import Reaper
-from harness.links.mqtt import MqttLink
+from harness.links.mqtt import ConnectResult, MqttLink
 from harness.redact import REDACTOR, Redactor
 from harness.verdict import LabFault
 
@@ -485,6 +485,35 @@ class LabBroker:
             self._own(cert)
             self._own(key)
 
+    def proven_alive(self, kind: str) -> str | None:
+        """Prove a listener alive now: the harness's own login answered with a CONNACK by the
+        process this broker started. None when proven; else why not (a dead process, a port that
+        refused or answered with something else)."""
+        inst = self._instances.get(kind)
+        if inst is None or not inst.running:
+            return f"the lab broker's {kind} listener is not running"
+        try:
+            result = self._login(kind)
+        except Exception as exc:  # a listener that cannot be reached proves nothing either way
+            return f"the lab broker's {kind} listener did not answer a login: {type(exc).__name__}: {exc}"
+        if not result.ok:
+            return (f"the lab broker's {kind} listener refused the harness's own login: {result.outcome} "
+                    f"{result.reason} {result.tls_error or ''}".rstrip())
+        if not inst.running:  # whatever answered, the process we started is gone
+            return f"the lab broker's {kind} listener ended while it was being proven alive"
+        return None
+
+    def _login(self, kind: str) -> ConnectResult:
+        ca = None
+        if kind in TLS_KINDS:
+            ca = self.rogue_ca_path if kind == "rogue" else self.ca_path
+        link = MqttLink(f"broker-probe-{kind}", url=self.url(kind), ca=str(ca) if ca else None,
+                        timeout=self.timeout, transcript_dir=self.workdir / "probe")
+        try:
+            return link.connect_attempt(*self.observer, client_id=f"{OBSERVER_PREFIX}probe-{kind}")
+        finally:
+            link.close()
+
     def _probe(self, kind: str) -> None:
         """Log in once with the observer account and wait for the CONNACK.
 
@@ -492,15 +521,7 @@ class LabBroker:
         a SIGTERM or SIGHUP in that gap is lost (seen here: stop() then waited its full timeout).
         A CONNACK comes from the main loop, and it also proves the password file was readable after
         the privilege drop and that the certificate loads."""
-        ca = None
-        if kind in TLS_KINDS:
-            ca = self.rogue_ca_path if kind == "rogue" else self.ca_path
-        link = MqttLink(f"broker-probe-{kind}", url=self.url(kind), ca=str(ca) if ca else None,
-                        timeout=self.timeout, transcript_dir=self.workdir / "probe")
-        try:
-            result = link.connect_attempt(*self.observer, client_id=f"{OBSERVER_PREFIX}probe-{kind}")
-        finally:
-            link.close()
+        result = self._login(kind)
         if not result.ok:
             inst = self._instances[kind]
             raise BrokerError(f"lab broker {kind} is up but refused the harness's own login: {result.outcome} "

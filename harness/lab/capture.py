@@ -31,6 +31,9 @@ class CapturedMessage:
     qos: int
     retain: bool
     t: float  # wall clock (epoch s) when the observer received it
+    # The listener (URL) it came through: a listener started again takes a new port, so a verdict
+    # can be tied to the listeners proven alive at the end of its capture window.
+    listener: str = ""
 
     @property
     def text(self) -> str:
@@ -43,7 +46,7 @@ class CapturedMessage:
             payload, encoding = self.payload.hex(), "hex"
         return {"transport": self.transport, "topic": redactor.redact(self.topic),
                 "payload": redactor.redact(payload), "encoding": encoding, "bytes": len(self.payload),
-                "qos": self.qos, "retain": self.retain, "t": round(self.t, 3)}
+                "qos": self.qos, "retain": self.retain, "t": round(self.t, 3), "listener": self.listener}
 
 
 class BrokerCapture:
@@ -77,7 +80,7 @@ class BrokerCapture:
         link = MqttLink(f"capture-{kind}", url=self.broker.url(kind), username=user, password=password,
                         ca=str(ca) if kind in TLS_KINDS else None, timeout=self.timeout, protocol="5",
                         transcript_dir=self.transcript_dir, max_queue=0)
-        link.add_listener(self._recorder(kind))
+        link.add_listener(self._recorder(kind, self.broker.url(kind)))
         link.add_disconnect_listener(self._wake)
         self._links[kind] = link
         link.open()
@@ -105,9 +108,9 @@ class BrokerCapture:
         with self._cond:
             self._cond.notify_all()
 
-    def _recorder(self, kind: str) -> Callable[[MqttMessage], None]:
+    def _recorder(self, kind: str, listener: str = "") -> Callable[[MqttMessage], None]:
         def record(msg: MqttMessage) -> None:
-            captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t)
+            captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t, listener)
             with self._cond:
                 self._messages.append(captured)
                 self._count += 1

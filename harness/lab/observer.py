@@ -106,7 +106,7 @@ class BrokerObserver(BrokerCapture):
         link = MqttLink(f"observer-{kind}", url=url, username=user, password=password,
                         ca=broker.ca if url.startswith("mqtts:") else None, timeout=self.timeout,
                         protocol="5", transcript_dir=self.transcript_dir, max_queue=0)
-        link.add_listener(self._recorder(OBSERVED))
+        link.add_listener(self._recorder(OBSERVED, url))
         link.add_disconnect_listener(self._wake)
         self._links[kind] = link
         link.open()

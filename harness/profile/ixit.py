@@ -6,11 +6,15 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from harness.profile.values import Strict, Value
 
 # --- ICS and IXIT ---------------------------------------------------------------------------------
+
+PasswordKind = Literal["user-defined", "unique-per-unit", "shared"]
+Guarantee = Literal["confidentiality", "integrity", "authenticity"]
+
 
 class IcsEntry(Strict):
     support: Literal["Y", "N", "N/A"]
@@ -18,15 +22,35 @@ class IcsEntry(Strict):
 
 
 class Ics(Strict):
-    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions 1..13.")
+    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions (1..13 in V2.1.1, 1..16 in V3.1.3).")
     provisions: dict[str, IcsEntry] = Field(default_factory=dict)
+    features: dict[str, bool] = Field(default_factory=dict, description=(
+        "EN 303 645 V3.1.3 Table B.1 features (letters a..aa) the product has; unused with V2.1.1."))
 
     @field_validator("conditions")
     @classmethod
     def _conds(cls, v: dict[int, bool]) -> dict[int, bool]:
-        bad = [k for k in v if not 1 <= k <= 13]
+        bad = [k for k in v if not 1 <= k <= 16]
         if bad:
-            raise ValueError(f"Table B.1 has conditions 1..13, not {bad}")
+            raise ValueError(f"Table B.1 has conditions 1..13 (V2.1.1) or 1..16 (V3.1.3), not {bad}")
+        return v
+
+    @model_validator(mode="after")
+    def _edition(self) -> Ics:
+        # Conditions 14..16 exist only in V3.1.3, whose ICS also answers the features; without
+        # features the ICS is a V2.1.1 one (1..13).
+        late = sorted(k for k in self.conditions if k > 13)
+        if late and not self.features:
+            raise ValueError(f"Table B.1 has conditions 1..13, not {late} (conditions 14..16 are V3.1.3's: "
+                             f"answer its features too)")
+        return self
+
+    @field_validator("features")
+    @classmethod
+    def _features(cls, v: dict[str, bool]) -> dict[str, bool]:
+        bad = [k for k in v if not re.match(r"^[a-z]{1,2}$", str(k))]
+        if bad:
+            raise ValueError(f"Table B.1 features are letters a..aa, not {bad}")
         return v
 
     @field_validator("provisions")
@@ -49,6 +73,23 @@ class AuthMechanism(Strict):
     change: str | None = Field(None, description=(
         "Procedure that changes this mechanism's password (variables user, password, new_password); default "
         "change_password. 'none' declares that the user has no way to change it (5.1-4 FAIL)."))
+    password_kind: PasswordKind | None = Field(None, description=(
+        "Authentication Factor, as far as 5.1-1 needs it: 'user-defined' (the user sets it before any use "
+        "beyond the factory default), 'unique-per-unit' (pre-installed, different on every unit), 'shared' "
+        "(the same on every unit)."))
+    interfaces: list[str] = Field(default_factory=list, description=(
+        "Further 15-Intf names where the same credential logs in (e.g. the admin password on the console, "
+        "the web API and SSH)."))
+    user_authentication: bool = Field(True, description=(
+        "The mechanism authenticates people (false: machine-to-machine, e.g. a device certificate)."))
+    network: bool | None = Field(None, description=(
+        "Directly addressable over a network interface (5.1-5). Default: from the 15-Intf entry named "
+        "by `interface` (a port or a network kind)."))
+    security_guarantees: list[Guarantee] = Field(default_factory=list, description=(
+        "Security Guarantees the mechanism provides (5.1-3): confidentiality, integrity, authenticity."))
+    cryptography: str | None = Field(None, description=(
+        "Cryptographic Details (5.1-3), e.g. 'SSH-2 with curve25519, AES-256-GCM; passwords stored as "
+        "Argon2id'; 'none' when the secret travels and is stored without cryptography."))
 
 
 class DisclosurePolicy(Strict):
@@ -74,6 +115,14 @@ class UserInfo(Strict):
     deletion_instructions: Value | None = Field(None, description="URL of the instructions for deleting personal data (5.11-3).")
     setup_guide: Value | None = Field(None, description="URL of the guidance on setting the device up securely (5.12-2).")
     setup_check_guide: Value | None = Field(None, description="URL of the guidance on checking that the set-up is secure (5.12-3).")
+    change_password_guide: Value | None = Field(None, description=(
+        "Documentation of Change Mechanisms: URL of the user guidance on changing each password (5.1-4)."))
+    sensors_documentation: Value | None = Field(None, description=(
+        "Documentation of Sensors: where the user documentation describes the external sensing capabilities (5.8-3)."))
+    non_updatable_rationale: Value | None = Field(None, description=(
+        "Publication of Non-Updatable: URL of the published rationale for a product without software updates (5.3-14)."))
+    replacement_documentation: Value | None = Field(None, description=(
+        "Documentation of Replacement: URL of the published hardware replacement support (5.3-14)."))
 
     @field_validator("disclosure_policy", mode="before")
     @classmethod
@@ -98,6 +147,14 @@ class Interface(Strict):
         None, description="The interface is reachable by touching the device (UART header or pads, "
         "USB, JTAG): a console without authentication on it FAILs 5.6-4. Default for kind console/"
         "uart/serial/jtag: true.")
+    debug: bool | None = Field(None, description=(
+        "Debug Interface (5.6-4): the interface can be used for debugging (JTAG, SWD, a root console). "
+        "Default for kind debug/jtag/swd: true."))
+    intermittent: bool | None = Field(None, description=(
+        "Only intermittently required (e.g. a service port used in repair): must be disabled by default (5.6-3, 5.6-4)."))
+    protection: str | None = Field(None, description=(
+        "Protection of the interface (5.6-3, 5.6-4), e.g. 'inside the sealed casing; disabled by an eFuse "
+        "in production'."))
 
 
 class DeletionFunction(Strict):
@@ -108,6 +165,9 @@ class DeletionFunction(Strict):
     confirmation: str | None = Field(None, description=(
         "Regular expression of the confirmation the device shows once the deletion is done (5.11-4), "
         "matched in the procedure's transcript."))
+    covers: list[Literal["personal-data", "configuration", "credentials"]] = Field(default_factory=list, description=(
+        "Target Type as 5.11-1 needs it: which user data the function erases from the device (personal "
+        "data, user configuration, user-related cryptographic material)."))
 
 
 class SecurityParameter(Strict):
@@ -123,6 +183,15 @@ class SecurityParameter(Strict):
     hard_coded: bool | None = Field(None, description="Fixed in the software (5.4-3: must be false for critical parameters).")
     generation: str | None = None
     description: str | None = None
+    critical: bool | None = Field(None, description=(
+        "A critical security parameter (its disclosure or change breaks the device's security: keys, "
+        "passwords) as opposed to a sensitive one (5.4-3, 5.4-4, 5.5-6, 5.5-7)."))
+    protects: list[Literal["software-updates", "associated-services", "user-authentication", "storage",
+                           "identity", "other"]] = Field(default_factory=list, description=(
+        "What the parameter protects: 'software-updates' and 'associated-services' make 5.4-4 apply."))
+    replaced_before_use: bool | None = Field(None, description=(
+        "Provisioning Mechanism of a hard-coded parameter: it is replaced before the device operates, so "
+        "the hard-coded value is never used in operation (5.4-3)."))
 
 
 class CommunicationMechanism(Strict):
@@ -135,6 +204,14 @@ class CommunicationMechanism(Strict):
     cryptography: str | None = Field(None, description="Cryptographic details (protocol versions, suites, key sizes).")
     carries: list[str] = Field(default_factory=list, description="What it carries: ids of 10-SecParam and 21-PersData entries.")
     description: str | None = None
+    security_guarantees: list[Guarantee] = Field(default_factory=list, description=(
+        "Security Guarantees the mechanism provides: confidentiality, integrity, authenticity."))
+    remote: bool | None = Field(None, description="Remotely accessible (reachable from beyond the local network, 5.5-7).")
+    peer: Literal["associated-service", "local-device", "user-app", "other"] | None = Field(None, description=(
+        "The communication partner; 'associated-service' makes 5.8-2 apply to sensitive personal data."))
+    resilience: str | None = Field(None, description=(
+        "Resilience Measures (5.9-3): how connections are (re)established in an orderly way, e.g. "
+        "'exponential back-off with jitter, 1 s to 10 min'."))
 
 
 class SoftwareService(Strict):
@@ -146,6 +223,14 @@ class SoftwareService(Strict):
     authenticated: bool | None = None
     privilege: str | None = Field(None, description="The account or privilege it runs with (5.6-7), e.g. 'root', 'svc-web'.")
     description: str | None = None
+    status: Literal["enabled", "disabled"] | None = Field(None, description="Status in the initialized state (5.6-5).")
+    network: bool | None = Field(None, description="Reachable over a network interface (5.5-4).")
+    auth_mechanism: str | None = Field(None, description="Authentication Mechanism: the 1-AuthMech id protecting it (5.5-4, 5.5-5).")
+    allows_configuration: bool | None = Field(None, description=(
+        "Allows Configuration: security-relevant settings can be changed through it (5.5-5)."))
+    probe: str | None = Field(None, description=(
+        "Procedure that calls this service's function without credentials (5.5-4): outcome 'rejected' "
+        "(HTTP 401/403, an auth prompt) when the device refuses, 'ok' when it answers."))
 
 
 class SecureBoot(Strict):
@@ -170,6 +255,12 @@ class PersonalData(Strict):
     keywords: list[str] = Field(default_factory=list, description=(
         "Words that name it in the published privacy notice and in captured traffic (default: the data name)."))
     description: str | None = None
+    obtaining_consent: str | None = Field(None, description="Obtaining Consent: how and when the user is asked (6-2).")
+    consent_default: Literal["opt-in", "opt-out"] | None = Field(None, description=(
+        "'opt-in': nothing is processed until the user agrees; 'opt-out': processing runs until the user "
+        "objects (not an explicit consent, 6-2 FAIL)."))
+    withdrawing_consent: str | None = Field(None, description=(
+        "Withdrawing Consent: how the user withdraws it at any time (6-3); 'none' declares there is no way."))
 
 
 class ExternalSensor(Strict):
@@ -189,6 +280,8 @@ class TelemetryItem(Strict):
     personal: bool = False
     keywords: list[str] = Field(default_factory=list, description="Words that name it in the published notice.")
     description: str | None = None
+    security_examination: str | None = Field(None, description=(
+        "Security Examination (5.10-1): how this telemetry is examined for security anomalies."))
 
 
 IXIT_DOCUMENTS = [

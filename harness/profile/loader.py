@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from pathlib import Path
@@ -23,6 +24,7 @@ from harness.profile.models import (
     HttpAuth,
     Step,
     check_serial_url,
+    normal_mac,
 )
 from harness.profile.yamlpos import ConfigError, ConfigIssue, Loc, LocatedDocument, load_located
 
@@ -50,6 +52,8 @@ def _doc_loc(data: Any, loc: Loc) -> Loc:
     cur = data
     for i, part in enumerate(loc):
         last = i == len(loc) - 1
+        if part == "[key]":  # pydantic's marker for "the key itself" (the key is the part before)
+            continue
         if isinstance(cur, dict) and part in cur:
             out.append(part)
             cur = cur[part]
@@ -114,15 +118,17 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
             aloc = loc + (action,)
             issues += _check_templates(profile, doc, loc, step)
             if action in CONTROL_VERBS:
-                if action in ("wait_for", "call") and arg not in profile.procedures:
+                if action in ("wait_for", "call") and not (isinstance(arg, str) and arg in profile.procedures):
                     issues.append(doc.issue(aloc, f"no procedure named {arg!r}"))
-                if action == "settle" and not (isinstance(arg, (int, float)) or arg in profile.settle):
+                if action == "settle" and not (isinstance(arg, (int, float)) and not isinstance(arg, bool)
+                                               and math.isfinite(arg) and arg >= 0
+                                               or isinstance(arg, str) and arg in profile.settle):
                     issues.append(doc.issue(aloc, "settle takes seconds or a name declared under `settle:`"))
                 if action == "bench.run":
                     issues += _check_bench(doc, loc, step)
                 if action == "set" and (not isinstance(arg, dict) or not arg):
                     issues.append(doc.issue(aloc, "set maps variable names to templates, e.g. {session.token: '{{token}}'}"))
-                if "timeout" in step and not (isinstance(step["timeout"], (int, float)) and step["timeout"] > 0):
+                if "timeout" in step and not _seconds(step["timeout"]):
                     issues.append(doc.issue(loc + ("timeout",), "timeout must be a positive number of seconds"))
                 continue
             link_name, _, verb = str(action).partition(".")
@@ -144,7 +150,7 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
             elif verb == "expect":
                 issues += _check_pattern(doc, aloc, arg, links[link_name])
             elif verb in ("drain", "expect_silence"):
-                if isinstance(arg, bool) or not isinstance(arg, (int, float)) or arg <= 0:
+                if not _seconds(arg):
                     issues.append(doc.issue(aloc, f"{verb} takes a positive number of seconds"))
             if links[link_name].type == "http":
                 issues += _check_http(doc, loc, step)
@@ -154,7 +160,7 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
                 if extra:
                     issues.append(doc.issue(loc, f"a {links[link_name].type} step has no option {', '.join(extra)} "
                                                  f"(options: {', '.join(sorted(allowed))})"))
-            if "timeout" in step and not (isinstance(step["timeout"], (int, float)) and step["timeout"] > 0):
+            if "timeout" in step and not _seconds(step["timeout"]):
                 issues.append(doc.issue(loc + ("timeout",), "timeout must be a positive number of seconds"))
     cond8 = profile.ics.conditions.get(8, True)
     for proc, (condition, why) in REQUIRED_PROCEDURES.items():
@@ -166,6 +172,11 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
             continue
         issues.append(doc.issue(("procedures",), f"missing required procedure {proc!r} (needed by {why})"))
     return issues
+
+
+def _seconds(v: Any) -> bool:
+    """A step's timeout: a finite positive number (not a boolean, not .inf)."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v > 0
 
 
 def _walk_strings(value: Any, loc: Loc) -> list[tuple[Loc, str]]:
@@ -353,9 +364,11 @@ def check_units(profile: DeviceProfile, doc: LocatedDocument) -> list[ConfigIssu
     issues: list[ConfigIssue] = []
     for field in ("id", "serial", "mac"):
         values = [getattr(u, field) for u in profile.units]
-        counts = Counter(v.lower() if isinstance(v, str) else v for v in values if v is not None)
+        # 02-53-49-A1-7C-31 and 02:53:49:a1:7c:31 are one unit's MAC; ids and serials differ by case only
+        norm = normal_mac if field == "mac" else (lambda v: v.lower() if isinstance(v, str) else v)
+        counts = Counter(norm(v) for v in values if v is not None)
         for i, v in enumerate(values):
-            if v is not None and counts[v.lower() if isinstance(v, str) else v] > 1:
+            if v is not None and counts[norm(v)] > 1:
                 issues.append(doc.issue(("units", i, field), f"duplicate unit {field} {v!r}"))
     for i, unit in enumerate(profile.units):
         for link_name, settings in unit.links.items():

@@ -16,7 +16,7 @@ import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator, model_validator
 
 from harness.firmware.container import ContainerSpec
 from harness.profile.ixit import (  # noqa: F401
@@ -33,13 +33,25 @@ from harness.profile.ixit import (  # noqa: F401
     _split_ixit,
 )
 from harness.profile.values import (  # noqa: F401  (re-exported: the profile's public names)
+    Count,
     EnvRef,
+    Flag,
+    Port,
+    PositiveSeconds,
     Ref,
     RuntimeRef,
+    SchemaVersion,
+    Seconds,
     SecretRef,
     Strict,
     Value,
     _to_value,
+    check_account_name,
+    check_host,
+    check_one_line,
+    check_visa_resource,
+    normal_mac,
+    split_host_port,
 )
 
 SCHEMA_VERSION = 1
@@ -55,7 +67,20 @@ class Product(Strict):
 
 class Account(Strict):
     password: Value | None = Field(None, description="Label (pre-installed) password; by reference.")
-    user_defined: bool = Field(False, description="True when the device forces the user to set a password before use.")
+    user_defined: Flag = Field(False, description="True when the device forces the user to set a password before use.")
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, v: Any) -> Any:
+        return check_one_line(v, "a password") if isinstance(v, str) else v
+
+
+# An account name as a mapping key: checked (no ':' ...) and located at the key itself.
+AccountName = Annotated[str, AfterValidator(check_account_name)]
+
+
+def _is_template(text: str) -> bool:
+    return "{{" in text
 
 
 _MAC = re.compile(r"^[0-9A-Fa-f]{2}([:-]?)[0-9A-Fa-f]{2}(\1[0-9A-Fa-f]{2}){4}$")
@@ -67,7 +92,7 @@ class Unit(Strict):
     serial: str
     mac: str | None = None
     address: Value | None = Field(None, description="IP address of the unit (probes go only to declared addresses).")
-    accounts: dict[str, Account] = Field(default_factory=dict)
+    accounts: dict[AccountName, Account] = Field(default_factory=dict)
     links: dict[str, dict[str, Value]] = Field(
         default_factory=dict, description="Per-unit link settings that override `links:`, e.g. {console: {url: /dev/ttyUSB0}}.")
     vars: dict[str, Value] = Field(
@@ -101,13 +126,81 @@ class Unit(Strict):
 
 # --- links ------------------------------------------------------------------------------------------
 
-_SERIAL_URL = re.compile(r"^(/dev/\S+|[A-Z]:?COM\d+|COM\d+|(rfc2217|socket|loop|spy|alt|hwgrep|cp2110)://\S*)$")
+def check_encoding(v: str) -> str:
+    import codecs
+    try:
+        codecs.lookup(v)
+    except (LookupError, ValueError):
+        raise ValueError(f"{v!r} is not a text encoding Python knows (e.g. utf-8, latin-1)") from None
+    return v
+
+
+def check_http_url(v: str) -> str:
+    """http(s)://host[:port][/path], the host possibly a template such as {{unit.address}}."""
+    from urllib.parse import urlsplit
+
+    if v != v.strip() or any(c in v for c in "\r\n\0 "):
+        raise ValueError(f"{v!r}: a URL has no spaces or newline")
+    probe = _TEMPLATE_HOST.sub("template.invalid", v)
+    parts = urlsplit(probe)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{v!r} is not an http:// or https:// URL")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError(f"{v!r}: no credentials in URLs (use the link's auth)")
+    try:
+        port = parts.port
+    except ValueError:
+        raise ValueError(f"{v!r}: the port is not a number in 0..65535") from None
+    if port == 0:
+        raise ValueError(f"{v!r}: port 0")
+    if parts.hostname and parts.hostname != "template.invalid":
+        check_host(parts.hostname, "URL host")
+    return v
+
+
+_TEMPLATE_HOST = re.compile(r"\{\{[^}]*\}\}")
+
+
+def check_mqtt_url(v: str, *, port_required: bool = False) -> str:
+    """mqtt://host[:port] or mqtts://host[:port], without credentials or a path."""
+    m = re.fullmatch(r"(mqtts?)://(?P<where>[^/\s@]+)/?", v)
+    if not m:
+        raise ValueError(f"{v!r} is not mqtt://host[:port] or mqtts://host[:port] (no credentials in URLs)")
+    where = m.group("where")
+    if re.search(r":\d*$", where) and not where.endswith("]"):
+        split_host_port(where, "MQTT broker URL")
+    elif port_required:
+        raise ValueError(f"{v!r} names no port")
+    else:
+        host = where[1:-1] if where.startswith("[") and where.endswith("]") else where
+        check_host(host, "MQTT broker host")
+    return v
+
+
+def _host_value(cls: type, v: Any) -> Any:
+    """A link's host given inline: an address or host name (a template is filled per unit)."""
+    if isinstance(v, str) and not _is_template(v):
+        check_host(v, "host")
+    return v
+
+
+_SERIAL_URL = re.compile(r"(/dev/\S+|[A-Z]:?COM\d+|COM\d+|(loop|spy|alt|hwgrep|cp2110)://\S*)")
+_NETWORK_SERIAL = re.compile(r"(rfc2217|socket)://(?P<where>[^/?#]*)(?P<rest>[/?#]\S*)?")
 
 
 def check_serial_url(v: str) -> str:
     """A serial port: /dev/…, COMn, a pyserial URL, or any absolute path that is (or links to) a
-    character device — a pty, /dev/serial/by-id/…, a udev symlink elsewhere."""
-    if _SERIAL_URL.match(v):
+    character device — a pty, /dev/serial/by-id/…, a udev symlink elsewhere. A network port
+    (``socket://``, ``rfc2217://``) names its host and a port in 1..65535."""
+    if v != v.strip() or any(c in v for c in "\r\n\0"):
+        raise ValueError(f"{v!r}: a serial port or URL has no surrounding spaces or newline")
+    network = _NETWORK_SERIAL.fullmatch(v)
+    if network:
+        split_host_port(network.group("where"), f"{v.split(':')[0]} serial URL")
+        return v
+    if _SERIAL_URL.fullmatch(v):
+        if v.startswith("/dev/") and "/../" in v + "/":
+            raise ValueError(f"{v!r}: a device path without '..'")
         return v
     if v.startswith("/"):
         import os
@@ -121,20 +214,30 @@ def check_serial_url(v: str) -> str:
     raise ValueError(f"{v!r} is not a serial port or pyserial URL (/dev/tty…, rfc2217://host:port, socket://host:port)")
 
 
+# The rates UARTs and pyserial's platforms share; anything else must be declared (custom_baud).
+STANDARD_BAUDS = (50, 75, 110, 134, 150, 200, 300, 600, 1200, 1800, 2400, 4800, 9600, 19200, 38400, 57600,
+                  115200, 230400, 460800, 500000, 576000, 921600, 1000000, 1152000, 1500000, 2000000,
+                  2500000, 3000000, 3500000, 4000000)
+
+
 class SerialLink(Strict):
     type: Literal["serial"] = "serial"
     url: Value | None = Field(None, description="Port or pyserial URL; usually set per unit.")
-    baud: int = Field(115200, gt=0)
+    custom_baud: Flag = Field(False, description="The console runs at a non-standard baud rate (e.g. 74880).")
+    baud: Count = Field(115200, gt=0, description="Baud rate: one of the standard rates unless custom_baud is set.")
+    hotplug: Flag = Field(False, description=(
+        "The port appears only when the unit is connected or powered (a USB-UART on the unit): a device path "
+        "need not exist when the run starts."))
     newline: str = Field("\r\n", description="Line ending the harness sends after each `send`.")
     encoding: str = "utf-8"
-    timeout: float = Field(10.0, gt=0, description="Default timeout of an expect step, seconds.")
+    timeout: PositiveSeconds = Field(10.0, description="Default timeout of an expect step, seconds.")
     prompts: dict[str, str] = Field(
         default_factory=dict, description="Named patterns (regular expressions) steps can refer to by name.")
-    max_buffer: int = Field(65536, gt=1024, description="Bytes of unmatched console output kept for matching.")
-    settle: float = Field(0.0, ge=0, le=10, description=(
+    max_buffer: Count = Field(65536, gt=1024, description="Bytes of unmatched console output kept for matching.")
+    settle: Seconds = Field(0.0, le=10, description=(
         "Seconds of quiet (no byte received) the console needs before each send: some consoles drop "
         "input typed right after the prompt. Event-driven: the wait ends as soon as the line is quiet."))
-    reopen_timeout: float = Field(10.0, ge=0, le=300, description=(
+    reopen_timeout: Seconds = Field(10.0, le=300, description=(
         "How long to wait for a port that vanished (a pty or USB-UART re-created by a power cycle) to come "
         "back; 0: never reopen."))
 
@@ -142,6 +245,19 @@ class SerialLink(Strict):
     @classmethod
     def _url(cls, v: Any) -> Any:
         return check_serial_url(v) if isinstance(v, str) else v
+
+    @field_validator("encoding")
+    @classmethod
+    def _encoding(cls, v: str) -> str:
+        return check_encoding(v)
+
+    @field_validator("baud")
+    @classmethod
+    def _baud(cls, v: int, info: ValidationInfo) -> int:
+        if v not in STANDARD_BAUDS and not info.data.get("custom_baud"):
+            raise ValueError(f"baud {v} is not a standard rate ({', '.join(map(str, STANDARD_BAUDS[8:20]))} "
+                             f"...); set custom_baud: true if the console really runs at it")
+        return v
 
     @field_validator("prompts")
     @classmethod
@@ -157,6 +273,16 @@ class SerialLink(Strict):
 class Credentials(Strict):
     user: str = Field(description="User name; templates allowed, e.g. '{{user}}'.")
     password: str = Field(description="Password; a template such as '{{accounts.admin.password}}' (redacted in transcripts).")
+
+    @field_validator("user")
+    @classmethod
+    def _user(cls, v: str) -> str:
+        return check_account_name(v, "user name")
+
+    @field_validator("password")
+    @classmethod
+    def _password(cls, v: str) -> str:
+        return check_one_line(v, "a password")
 
 
 class HttpAuth(Strict):
@@ -180,10 +306,17 @@ class HttpLink(Strict):
     ca: Value | None = Field(None, description=(
         "CA certificate file that signs the device's certificate (relative: to the lab configuration's folder), "
         "or `lab` for the lab CA (the lab configuration's fetch.ca, else the broker's ca_dir)."))
-    verify: bool = True
-    timeout: float = Field(10.0, gt=0)
+    verify: Flag = True
+    timeout: PositiveSeconds = 10.0
     auth: HttpAuth | None = Field(
         None, description="Authentication of every step on this link unless a step says its own `auth` (or `auth: none`).")
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            check_http_url(v)
+        return v
 
 
 class TelnetLink(Strict):
@@ -191,25 +324,29 @@ class TelnetLink(Strict):
 
     type: Literal["telnet"] = "telnet"
     host: Value | None = Field(None, description="Default: the unit's address.")
-    port: int = Field(23, ge=1, le=65535)
+    port: Port = 23
     newline: str = "\r\n"
     encoding: str = "utf-8"
-    timeout: float = Field(10.0, gt=0)
+    timeout: PositiveSeconds = 10.0
     prompts: dict[str, str] = Field(default_factory=dict)
-    max_buffer: int = Field(65536, gt=1024)
-    settle: float = Field(0.0, ge=0, le=10, description="Seconds of quiet before each send (see serial links).")
+    max_buffer: Count = Field(65536, gt=1024)
+    settle: Seconds = Field(0.0, le=10, description="Seconds of quiet before each send (see serial links).")
     closed_outcome: str = Field("rejected", description=(
         "Outcome of an expect_one_of that names it when the device ends the session instead of answering "
         "(BusyBox telnetd after 3 failed logins); '' keeps waiting across the reconnect."))
 
     _prompts = field_validator("prompts")(SerialLink._prompts.__func__)  # type: ignore[attr-defined]
+    _host = field_validator("host")(_host_value)
+    _encoding = field_validator("encoding")(SerialLink._encoding.__func__)  # type: ignore[attr-defined]
 
 
 class SshLink(Strict):
     type: Literal["ssh"] = "ssh"
     host: Value | None = Field(None, description="Default: the unit's address.")
-    port: int = Field(22, ge=1, le=65535)
-    timeout: float = Field(10.0, gt=0)
+    port: Port = 22
+    timeout: PositiveSeconds = 10.0
+
+    _host = field_validator("host")(_host_value)
 
 
 class MqttLink(Strict):
@@ -225,16 +362,24 @@ class MqttLink(Strict):
     password: Value | None = None
     ca: Value | None = Field(None, description="CA that signs the broker certificate (default: the lab CA).")
     client_id: str | None = None
-    timeout: float = Field(10.0, gt=0)
-    keepalive: int = Field(30, ge=5)
+    timeout: PositiveSeconds = 10.0
+    keepalive: Count = Field(30, ge=5, le=65535)
     topics: dict[str, str] = Field(default_factory=dict, description="Named topic templates, e.g. cmnd: 'cmnd/{{unit.serial}}/'")
 
     @field_validator("broker")
     @classmethod
     def _broker(cls, v: Any) -> Any:
-        if isinstance(v, str) and not re.match(r"^(lab(:(plain|tls|rogue))?|mqtts?://[^/\s]+:\d{1,5})$", v):
-            raise ValueError(f"{v!r}: expected lab, lab:plain, lab:tls, lab:rogue or mqtt(s)://host:port")
+        if isinstance(v, str) and not re.fullmatch(r"lab(:(plain|tls|rogue))?", v):
+            try:
+                check_mqtt_url(v, port_required=True)
+            except ValueError as exc:
+                raise ValueError(f"{exc}; expected lab, lab:plain, lab:tls, lab:rogue or mqtt(s)://host:port") from None
         return v
+
+    @field_validator("username", "password")
+    @classmethod
+    def _one_line(cls, v: Any) -> Any:
+        return check_one_line(v, "an MQTT user name or password") if isinstance(v, str) else v
 
 
 class InstrumentLink(Strict):
@@ -245,9 +390,14 @@ class InstrumentLink(Strict):
     instrument: str | None = Field(None, description="Name of an instrument in the lab configuration.")
     resource: Value | None = Field(None, description="VISA resource, e.g. TCPIP::10.0.0.5::5025::SOCKET (else from the lab).")
     backend: str = Field("@py", description="pyvisa backend: @py, or FILE.yaml@sim for pyvisa-sim.")
-    channel: int | None = Field(None, ge=1, description="Output or relay channel of this unit.")
-    voltage: float | None = Field(None, gt=0, description="Supply voltage the unit needs.")
-    timeout: float = Field(5.0, gt=0)
+    channel: Count | None = Field(None, ge=1, description="Output or relay channel of this unit.")
+    voltage: PositiveSeconds | None = Field(None, description="Supply voltage the unit needs (volts).")
+    timeout: PositiveSeconds = 5.0
+
+    @field_validator("resource")
+    @classmethod
+    def _resource(cls, v: Any) -> Any:
+        return check_visa_resource(v) if isinstance(v, str) and not _is_template(v) else v
 
 
 Link = Annotated[SerialLink | HttpLink | TelnetLink | SshLink | MqttLink | InstrumentLink, Field(discriminator="type")]
@@ -285,24 +435,24 @@ TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][\w.]*)\s*((?:\|\s*[A-Za-z_]\w*\s*)*)\}
 class BruteForcePolicy(Strict):
     """Time budget and lockout behaviour of the dictionary and brute-force tests (5.1-1, 5.1-5)."""
 
-    budget_s: float = Field(1800.0, gt=0, description=(
+    budget_s: PositiveSeconds = Field(1800.0, description=(
         "Wall-clock budget of one dictionary attack on one interface; credentials left untried are reported INCONCLUSIVE."))
-    per_interface: dict[str, float] = Field(default_factory=dict, description=(
+    per_interface: dict[str, PositiveSeconds] = Field(default_factory=dict, description=(
         "Budget in seconds per IXIT 15-Intf interface name (console login: 'console'), overriding budget_s."))
     independent_counters: list[str] = Field(default_factory=list, description=(
         "Interfaces whose failed-login counter is their own (not shared with any other interface): attacked "
         "concurrently with the rest."))
-    reset_on_success: bool = Field(True, description=(
+    reset_on_success: Flag = Field(True, description=(
         "A successful login resets the device's failed-login counter (the harness logs in with the known-good "
         "password to start from a known counter state and to avoid silent lockouts)."))
-    lockout_poll_s: float = Field(5.0, gt=0, description=(
+    lockout_poll_s: PositiveSeconds = Field(5.0, description=(
         "Interval between known-good login attempts while measuring how long a (silent) lockout lasts."))
-    max_lockout_wait_s: float = Field(600.0, gt=0, description=(
+    max_lockout_wait_s: PositiveSeconds = Field(600.0, description=(
         "Longest a test waits for a lockout to end before it reports the rest INCONCLUSIVE."))
-    attempt_s: dict[str, float] = Field(default_factory=dict, description=(
+    attempt_s: dict[str, PositiveSeconds] = Field(default_factory=dict, description=(
         "Expected seconds per failed login per interface, for the estimate printed before a run "
         "(defaults: telnet/ssh 2.5, console 1, http 0.3)."))
-    probe_every: int = Field(2, ge=1, le=1000, description=(
+    probe_every: Count = Field(2, ge=1, le=1000, description=(
         "Wrong passwords between two known-good logins in a dictionary attack: an accepted known-good login "
         "proves the refusals before it were judged (and resets the counter); a refused one reveals a silent "
         "lockout. Keep it below the device's lockout threshold."))
@@ -315,7 +465,7 @@ class Policies(Strict):
     # NIST P-curves are approved best practice (ETSI TR 103 621, NIST SP 800-186); ssh-audit's own
     # default fails them, so it is a choice a lab makes explicitly.
     ssh: Literal["ssh-audit-nist-curves-accepted", "ssh-audit-default"] = "ssh-audit-nist-curves-accepted"
-    brute_force_attempts: int = Field(
+    brute_force_attempts: Count = Field(
         50, ge=5, le=10000, description="Wrong passwords tried at concurrency 1 before brute force is judged (5.1-5).")
     brute_force: BruteForcePolicy = Field(default_factory=BruteForcePolicy)
 
@@ -344,7 +494,7 @@ Step = dict[str, Any]
 
 
 class DeviceProfile(Strict):
-    schema_version: Literal[1] = Field(description="Profile format version; this harness reads 1.")
+    schema_version: SchemaVersion = Field(description="Profile format version; this harness reads 1.")
     product: Product
     units: list[Unit] = Field(min_length=1)
     links: dict[str, Link] = Field(default_factory=dict)
@@ -353,7 +503,7 @@ class DeviceProfile(Strict):
         description="Named procedures: a list of steps, or 'module:Class' for a Python implementation.")
     ics: Ics = Field(default_factory=Ics)
     ixit: Annotated[Ixit, BeforeValidator(_split_ixit)] = Field(default_factory=Ixit)
-    settle: dict[str, float] = Field(
+    settle: dict[str, Seconds] = Field(
         default_factory=dict, description="Named settle times the device needs (seconds), usable as {settle: name}.")
     policies: Policies = Field(default_factory=Policies)
     updates: UpdatePackages = Field(default_factory=UpdatePackages)

@@ -30,7 +30,13 @@ from harness.redact import REDACTOR, Redactor
 
 
 def _read_mapping(path: Path, what: str) -> dict[str, Any]:
+    return _read_located(path, what)[0]
+
+
+def _read_located(path: Path, what: str) -> tuple[dict[str, Any], dict[Any, int]]:
+    """The mapping in a JSON or YAML file and, for YAML, the line of each value."""
     name = str(path)
+    lines: dict[Any, int] = {}
     text = decode_text(read_bounded(path, what), name)
     if path.suffix == ".json":
         try:
@@ -44,14 +50,33 @@ def _read_mapping(path: Path, what: str) -> dict[str, Any]:
             raise ConfigError([ConfigIssue(name, None, "", f"{what}: {problem}")])
     else:
         try:
-            data = parse_located(text, name).data
+            located = parse_located(text, name)
+            data, lines = located.data, located.lines
         except ConfigError as exc:
             for issue in exc.issues:
                 issue.message = f"{what}: {issue.message}"
             raise ConfigError(exc.issues) from None
     if not isinstance(data, dict):
         raise ConfigError([ConfigIssue(name, None, "", f"{what} must be a mapping")])
-    return data
+    return data, lines
+
+
+def _secret_values(data: dict[Any, Any], path: Path, lines: dict[Any, int]) -> dict[str, str]:
+    """Secrets are text (a number is taken as its digits); a list, mapping, boolean or null is a
+    mistake in the file, named without the value."""
+    out: dict[str, str] = {}
+    issues = []
+    for key, value in data.items():
+        if isinstance(value, str):
+            out[str(key)] = value
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            out[str(key)] = str(value)
+        else:
+            kind = "empty (null)" if value is None else f"a {type(value).__name__}, not text"
+            issues.append(ConfigIssue(str(path), lines.get((key,)), str(key), f"secret {str(key)!r} is {kind}"))
+    if issues:
+        raise ConfigError(issues)
+    return out
 
 
 def _json_problem(data: Any, depth: int = 0) -> str | None:
@@ -236,7 +261,29 @@ class Bench:
                 self.password(unit.id, user)
             self.address(unit.id)
             for link_name in self.profile.links:
-                self.link_settings(unit.id, link_name)
+                settings = self.link_settings(unit.id, link_name)
+                if settings.get("type") == "serial":
+                    self._check_port_present(unit.id, link_name, settings)
+
+    def _check_port_present(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> None:
+        """A console's device path written in the profile exists on this bench now, unless the
+        profile declares that it appears later (``hotplug: true``: a USB-UART powered by the unit).
+        A path the bench tooling publishes (``{runtime: …}``) is the bench's word: a port of a dead
+        unit gone from it is a lab fault of the test cases, judged INCONCLUSIVE in the run."""
+        raw = self.unit(unit_id).links.get(link_name, {}).get("url", getattr(self.profile.links[link_name], "url", None))
+        url = str(settings.get("url") or "")
+        if not isinstance(raw, str) or not url.startswith("/") or settings.get("hotplug"):
+            return
+        import stat
+        try:
+            if stat.S_ISCHR(os.stat(url).st_mode):
+                return
+            why = "is not a character device"
+        except OSError as exc:
+            why = f"is not there ({exc.strerror})"
+        raise ConfigError([ConfigIssue(str(self.profile_path), None, f"units.{unit_id}.links.{link_name}.url",
+                                       f"serial port {url!r} {why} on this bench; connect the unit, or declare "
+                                       f"`hotplug: true` on the link if the port appears only when the unit is powered")])
 
     def unresolved_passwords(self, unit_ids: list[str]) -> list[str]:
         """Problems resolving the label passwords of units *not* in ``unit_ids``: test cases that
@@ -274,7 +321,8 @@ class Bench:
 def _read_named(path: Path, what: str, lab_path: Path | None, loc: tuple[str, ...]) -> dict[str, Any]:
     """A file the lab configuration names; a problem with it also points at the line naming it."""
     try:
-        return _read_mapping(path, what)
+        data, lines = _read_located(path, what)
+        return _secret_values(data, path, lines) if what == "secrets file" else data
     except ConfigError as exc:
         if lab_path is None:
             raise
@@ -302,7 +350,7 @@ def open_bench(profile_path: str | Path, lab_path: str | Path | None = None,
         sec_path = Path(lab.secrets.file)
         if not sec_path.is_absolute():
             sec_path = base / sec_path
-        secrets = {str(k): str(v) for k, v in _read_named(sec_path, "secrets file", lab_path, ("secrets", "file")).items()}
+        secrets = _read_named(sec_path, "secrets file", lab_path, ("secrets", "file"))
         for name, value in secrets.items():
             REDACTOR.add(value, name)
     return Bench(profile=profile, profile_path=profile_path, lab=lab, lab_path=lab_path if lab_path else None,

@@ -31,9 +31,18 @@ class ConfigIssue:
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        text = f"{where}: {self.field or '(document)'}: {self.message}"
+        text = f"{_visible(where)}: {_visible(self.field) or '(document)'}: {_visible(self.message)}"
         # A lone surrogate (from a "\udc80" escape or a file name) cannot be printed as UTF-8.
         return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+# Line breaks and control characters in a key, value or file name would break the one-line
+# `file:line: field: message` shape (and could drive the terminal): shown escaped instead.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)
 
 
 class ConfigError(Exception):
@@ -63,6 +72,7 @@ MAX_NODES = 20_000  # values as written (composed nodes)
 MAX_VALUES = 100_000  # values after aliases are expanded
 _CHUNK = 64 * 1024
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 class _LimitExceeded(Exception):
@@ -104,6 +114,7 @@ class _Walk:
     lines: dict[Loc, int]
     issues: list[tuple[Loc, int, str]]
     values: int = 0
+    merging: int = 0  # merge keys being expanded, one inside the other
 
     def construct(self, node: yaml.Node, path: Loc) -> Any:
         line = node.start_mark.line + 1
@@ -114,9 +125,14 @@ class _Walk:
             raise _LimitExceeded(line, f"nested deeper than {MAX_DEPTH} levels (a recursive alias?)", path)
         self.lines[path] = line
         if isinstance(node, yaml.MappingNode):
-            self.loader.flatten_mapping(node)
             out: dict[Any, Any] = {}
+            merges: list[yaml.Node] = []
             for key_node, value_node in node.value:
+                if key_node.tag == _MERGE_TAG:
+                    if merges:
+                        self.issues.append((path + ("<<",), key_node.start_mark.line + 1, "duplicate key '<<'"))
+                    merges.append(value_node)
+                    continue
                 key = self.scalar(key_node, path) if isinstance(key_node, yaml.ScalarNode) else None
                 kline = key_node.start_mark.line + 1
                 if not isinstance(key_node, yaml.ScalarNode) or not isinstance(key, (str, int, float, bool, type(None))):
@@ -132,6 +148,8 @@ class _Walk:
                 child = path + (key,)
                 out[key] = self.construct(value_node, child)
                 self.lines[child] = kline
+            if merges:
+                self.merge(out, merges[0], path, line)
             return out
         if isinstance(node, yaml.SequenceNode):
             return [self.construct(item, path + (i,)) for i, item in enumerate(node.value)]
@@ -139,6 +157,38 @@ class _Walk:
         if isinstance(value, str) and _SURROGATE.search(value):
             self.issues.append((path, line, "holds a lone surrogate (a \\uD800-\\uDFFF escape), which is not text"))
         return value
+
+    def merge(self, out: dict[Any, Any], source: yaml.Node, path: Loc, line: int) -> None:
+        """YAML merge keys (``<<: *base`` or ``<<: [*a, *b]``): keys written in the mapping win over
+        merged ones, and an earlier merged mapping wins over a later one; only keys written twice in
+        the mapping itself are duplicates. Merged values keep the lines they were written at."""
+        sources = source.value if isinstance(source, yaml.SequenceNode) else [source]
+        if not all(isinstance(node, yaml.MappingNode) for node in sources):
+            self.issues.append((path + ("<<",), source.start_mark.line + 1,
+                                "'<<' merges a mapping (an alias such as *base) or a list of them"))
+            return
+        self.merging += 1
+        if self.merging > MAX_DEPTH:  # `&a {<<: *a}` merges itself forever without a longer path
+            raise _LimitExceeded(line, f"merges nested deeper than {MAX_DEPTH} levels (a recursive '<<'?)", path)
+        try:
+            explicit = set(out)
+            for node in reversed(sources):  # the earliest source is applied last: it wins
+                outer, self.lines = self.lines, {}
+                try:
+                    merged = self.construct(node, path)
+                finally:
+                    inner, self.lines = self.lines, outer
+                by_key: dict[Any, list[tuple[Loc, int]]] = {}
+                for where, at in inner.items():
+                    if len(where) > len(path):
+                        by_key.setdefault(where[len(path)], []).append((where, at))
+                for key, value in merged.items():
+                    if key in explicit:
+                        continue
+                    out[key] = value
+                    self.lines.update(by_key.get(key, ()))
+        finally:
+            self.merging -= 1
 
     def scalar(self, node: yaml.Node, path: Loc) -> Any:
         try:

@@ -16,6 +16,7 @@ Allure wrote.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -135,13 +136,24 @@ def summary_lines(model: ReportModel, report_path: str | Path | None = None) -> 
     for p in model.provisions:
         status = p.status or "?"
         reason = ""
-        if p.verdict not in ("PASS", "NOT_APPLICABLE") and p.reasons:
+        # A FAIL or INCONCLUSIVE shows what the device or the lab did; a provision awaiting a
+        # person shows what it awaits ("automated PASS; awaiting assessor: 5.1-1-1").
+        if p.verdict in ("PENDING_REVIEW", NOT_ASSESSED) and p.state:
+            reason = "  " + p.state[:100]
+        elif p.verdict not in ("PASS", "NOT_APPLICABLE") and p.reasons:
             reason = "  " + p.reasons[0][:100]
         lines.append(f"  {p.id:<{width}}  {status:<2}  {p.applicability:<14}  {p.verdict:<14}{reason}".rstrip())
     counts = ", ".join(f"{model.counts.get(v, 0)} {v}" for v in VERDICT_ORDER)
     lines.append(f"Provisions: {counts} ({len(model.provisions)} in all)")
+    if model.test_case_counts:
+        tc_counts = ", ".join(f"{model.test_case_counts.get(v, 0)} {v}" for v in VERDICT_ORDER if v != NOT_ASSESSED)
+        recorded = sum(model.test_case_counts.values())
+        lines.append(f"Test cases: {tc_counts} ({recorded} with a record)")
     lines.append(f"Test cases x units: {len(model.cases)} latest records, "
                  f"{run.record_counts.get('superseded', 0)} superseded by reruns")
+    if model.decisions:
+        by_status = Counter(d.status for d in model.decisions)
+        lines.append("Assessor decisions: " + ", ".join(f"{n} {s}" for s, n in sorted(by_status.items())))
     code = exit_code(model)
     meaning = {EXIT_OK: "no FAIL or INCONCLUSIVE on an applicable mandatory provision",
                EXIT_FAIL: "FAIL on an applicable mandatory provision",

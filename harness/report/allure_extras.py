@@ -74,6 +74,7 @@ def environment_properties(model: ReportModel) -> dict[str, str]:
         "run.id": run.run_id,
         "lab": str(run.lab.get("name", "")),
         "results.sha256": run.results_sha256,
+        "standard": f"EN 303 645 {run.catalogue}" if run.catalogue else "",
     }
 
 

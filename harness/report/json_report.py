@@ -1,4 +1,5 @@
-"""``conformance.json`` (the whole model) and ``conformance.csv`` (one row per provision)."""
+"""``conformance.json`` (the whole model) and ``conformance.csv`` (one row per provision: its
+verdict, the readable state line, what awaits the assessor and who decided what)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from harness.report.model import APPLICABLE, NOT_APPLICABLE_TEXT, ReportModel, d
 
 JSON_NAME = "conformance.json"
 CSV_NAME = "conformance.csv"
-CSV_COLUMNS = ["id", "clause", "status", "mandatory", "applicable", "verdict", "test_cases", "reasons"]
+CSV_COLUMNS = ["id", "clause", "status", "mandatory", "applicable", "verdict", "test_cases", "reasons", "state",
+               "awaiting_assessor", "decided_by"]
 
 
 def write_json(model: ReportModel, path: str | Path) -> Path:
@@ -41,7 +43,8 @@ def csv_text(model: ReportModel) -> str:
         mandatory = "unknown" if p.mandatory is None else ("yes" if p.mandatory else "no")
         writer.writerow([_cell(x) for x in (
             p.id, p.clause, p.status, mandatory, applicable, p.verdict,
-            ";".join(p.test_cases), " | ".join(p.reasons))])
+            ";".join(p.test_cases), " | ".join(p.reasons), p.state, ";".join(p.awaiting),
+            " | ".join(p.decided_by))])
     return buf.getvalue()
 
 

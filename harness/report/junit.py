@@ -1,8 +1,21 @@
 """``junit.xml`` for CI dashboards: one testsuite per clause, one testcase per (test case, unit).
 
-FAIL is a <failure> (device defect), INCONCLUSIVE an <error> (the lab could not judge),
-NOT_APPLICABLE and PENDING_REVIEW are <skipped>. Provisions without any record do not appear:
-the file mirrors the records; ``conformance.html`` lists what was not assessed.
+JUnit has four outcomes; the five verdicts map onto them so that none reads as another:
+
+- PASS: a passed testcase (its evidence in <system-out>);
+- FAIL: <failure type="FAIL"> — a defect the device showed; the only verdict counted in ``failures``;
+- INCONCLUSIVE: <error type="INCONCLUSIVE"> — the lab could not judge; counted in ``errors``, never
+  in ``failures`` (not a device defect) and never passed (nothing was shown to conform);
+- PENDING_REVIEW: <skipped> whose message starts ``PENDING_REVIEW:`` and carries the assessor's
+  question — awaiting a person, not a pass;
+- NOT_APPLICABLE: <skipped> whose message starts ``NOT_APPLICABLE:`` with the Table B.1 reason.
+
+Every testcase also carries a ``verdict`` property (the word itself), and each testsuite counts
+its verdicts in ``verdict.<VERDICT>`` properties, so a dashboard can tell PENDING_REVIEW from
+NOT_APPLICABLE and INCONCLUSIVE from a harness crash. A verdict an assessor decided carries
+``assessor``, ``decided`` and ``automated_verdict`` (and ``overrode`` when it replaced one).
+Provisions without any record do not appear: the file mirrors the records; ``conformance.html``
+lists what was not assessed.
 """
 
 from __future__ import annotations
@@ -13,13 +26,19 @@ from pathlib import Path
 
 from harness.report._text import clean, write_atomic
 from harness.report.model import OTHER_GROUP, CaseResult, ReportModel
+from harness.verdict import Verdict
 
 JUNIT_NAME = "junit.xml"
 _DETAIL_LIMIT = 8_000
+VERDICTS = [v.value for v in Verdict]
 
 
 def _details(c: CaseResult) -> str:
     lines = [c.reason]
+    if c.question and c.question not in c.reason:
+        lines.append(f"[question] {c.question}")
+    if c.ixit:
+        lines.append(f"[IXIT to read] {', '.join(c.ixit)}")
     for ev in c.evidence:
         data = ev.data if isinstance(ev.data, str) else json.dumps(ev.data, ensure_ascii=False, default=repr)
         lines.append(f"[{ev.kind}] {ev.name}: {data}")
@@ -51,6 +70,10 @@ def build_junit(model: ReportModel) -> ET.Element:
         title = model.clauses.get(clause, "")
         if title:
             ET.SubElement(props, "property", name="title", value=clean(title))
+        for verdict in VERDICTS:
+            n = sum(1 for c in cases if c.verdict == verdict)
+            if n:
+                ET.SubElement(props, "property", name=f"verdict.{verdict}", value=str(n))
         for c in cases:
             tc = ET.SubElement(suite, "testcase", classname=f"EN303645.{clean(clause)}", name=clean(c.label))
             _set(tc, "time", f"{c.duration_s:.3f}")
@@ -59,16 +82,23 @@ def build_junit(model: ReportModel) -> ET.Element:
             for key, value in (("provision", c.provision), ("test_case", c.test_case), ("unit", c.unit_label),
                                ("verdict", c.verdict), ("runner", c.runner), ("record_id", c.record_id)):
                 ET.SubElement(tprops, "property", name=key, value=clean(value))
+            if c.decision is not None:
+                for key, value in (("assessor", c.decision.assessor), ("decided", c.decision.date),
+                                   ("automated_verdict", c.automated_verdict or "none"),
+                                   ("overrode", c.decision.overrides)):
+                    if value:
+                        ET.SubElement(tprops, "property", name=key, value=clean(value))
             if c.verdict == "FAIL":
                 el = ET.SubElement(tc, "failure", message=clean(c.reason), type="FAIL")
                 el.text = clean(_details(c))
                 counts["failures"] += 1
             elif c.verdict == "INCONCLUSIVE":
-                el = ET.SubElement(tc, "error", message=clean(c.reason), type="INCONCLUSIVE")
+                el = ET.SubElement(tc, "error", message=clean(f"INCONCLUSIVE: {c.reason}"), type="INCONCLUSIVE")
                 el.text = clean(_details(c))
                 counts["errors"] += 1
             elif c.verdict in ("NOT_APPLICABLE", "PENDING_REVIEW"):
-                ET.SubElement(tc, "skipped", message=clean(f"{c.verdict}: {c.reason}"))
+                el = ET.SubElement(tc, "skipped", message=clean(f"{c.verdict}: {c.question or c.reason}"))
+                el.text = clean(_details(c))
                 counts["skipped"] += 1
             else:
                 out = ET.SubElement(tc, "system-out")

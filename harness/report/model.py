@@ -79,6 +79,46 @@ class SupersededRecord:
 
 
 @dataclass
+class DecisionRef:
+    """The assessor decision that stands for a case (see ``harness.assess.decisions``)."""
+
+    decision_id: str
+    assessor: str
+    date: str
+    verdict: str
+    rationale: str
+    overrides: str = ""  # the recorded verdict the decision explicitly overrode, "" when none
+    evidence: list[dict[str, str]] = field(default_factory=list)  # [{ref, sha256}]
+    recorded: str = ""  # when it was appended to the results log
+
+
+@dataclass
+class DecisionResult:
+    """One decision of the results log and what became of it in this report."""
+
+    decision_id: str
+    test_case: str
+    unit: str | None
+    verdict: str
+    assessor: str
+    date: str
+    rationale: str
+    overrides: str = ""
+    evidence: list[dict[str, str]] = field(default_factory=list)
+    profile_sha256: str = ""
+    firmware: str = ""
+    recorded: str = ""
+    source: str = ""  # the decisions file, or "interactive"
+    status: str = ""  # applied / stale / rejected / superseded
+    status_reason: str = ""  # why it is stale, rejected or superseded
+    replaced: list[str] = field(default_factory=list)  # "<label>: <verdict before>" where it was applied
+
+    @property
+    def unit_label(self) -> str:
+        return unit_label(self.unit)
+
+
+@dataclass
 class CaseResult:
     test_case: str
     provision: str
@@ -97,6 +137,10 @@ class CaseResult:
     duration_s: float = 0.0
     record_id: str = ""
     superseded: list[SupersededRecord] = field(default_factory=list)
+    question: str = ""  # the assessor's question ("" when the record carries none)
+    ixit: list[str] = field(default_factory=list)  # IXIT documents the test case reads (catalogue)
+    automated_verdict: str = ""  # what the runners recorded before a decision; "" when only the assessor judged
+    decision: DecisionRef | None = None  # the applied assessor decision
 
     @property
     def unit_label(self) -> str:
@@ -126,6 +170,11 @@ class ProvisionResult:
     missing: list[str] = field(default_factory=list)  # "<test case> [<unit>]" without a record
     reasons: list[str] = field(default_factory=list)
     psti: list[int] = field(default_factory=list)
+    unassessed: str = ""  # why the catalogue has no test case for it (a provision an assessor judges)
+    state: str = ""  # one readable line, e.g. "automated PASS; awaiting assessor: 5.1-1-1"
+    awaiting: list[str] = field(default_factory=list)  # test cases PENDING_REVIEW ("5.1-1-1", "5.1-1-2 [U1]")
+    automated: str = ""  # worst verdict of the records no assessor decided, "" when none
+    decided_by: list[str] = field(default_factory=list)  # "5.1-1-1: PASS by <assessor> on <date>"
 
 
 @dataclass
@@ -161,6 +210,8 @@ class RunInfo:
     torn_segments: list[str] = field(default_factory=list)
     record_counts: dict[str, int] = field(default_factory=dict)
     catalogue: str = ""  # edition the provisions come from, "" when no catalogue was available
+    catalogue_reference: str = ""  # e.g. "ETSI EN 303 645 V3.1.3"
+    assessed_via: str = ""  # the edition the TS 103 701 test cases assess, when it is not the report's
     warnings: list[str] = field(default_factory=list)
     corrupt_lines: list[str] = field(default_factory=list)  # "<segment>:<line>" unreadable mid-segment
     unattributed_corrupt_lines: int = 0  # of those, the ones no test case could be named for
@@ -176,6 +227,8 @@ class ReportModel:
     case_counts: dict[str, int]  # latest (test case, unit) verdicts
     clauses: dict[str, str]  # clause -> title, in display order
     run_dir: str = ""  # where it was built from; not part of the serialised report
+    decisions: list[DecisionResult] = field(default_factory=list)  # every assessor decision in the log
+    test_case_counts: dict[str, int] = field(default_factory=dict)  # per test case, units folded (worst)
 
     def provision(self, provision_id: str) -> ProvisionResult | None:
         for p in self.provisions:
@@ -203,6 +256,8 @@ class ReportModel:
             case_counts=dict(data["case_counts"]),
             clauses=dict(data["clauses"]),
             run_dir=run_dir,
+            decisions=[DecisionResult(**d) for d in data.get("decisions", [])],
+            test_case_counts=dict(data.get("test_case_counts", {})),
         )
 
 
@@ -212,6 +267,7 @@ def _case_from_dict(c: dict[str, Any]) -> CaseResult:
         "evidence": [EvidenceItem(**e) for e in c.get("evidence", [])],
         "attachments": [AttachmentRef(**a) for a in c.get("attachments", [])],
         "superseded": [SupersededRecord(**s) for s in c.get("superseded", [])],
+        "decision": DecisionRef(**c["decision"]) if c.get("decision") else None,
     })
 
 
@@ -468,6 +524,11 @@ def _applicability(entry: dict[str, Any] | None) -> tuple[str, str]:
 def _provision_verdict(prov: ProvisionResult, cases: list[CaseResult]) -> None:
     """Fill verdict, results and reasons of one provision from its latest records."""
     prov.results = [c.label for c in cases]
+    if not cases and prov.unassessed:
+        # No test case assesses it (a provision newer than the test specification): the assessor does.
+        prov.verdict = Verdict.PENDING_REVIEW.value
+        prov.reasons = [f"awaiting assessor: {prov.unassessed}"]
+        return
     if not cases:
         prov.verdict = NOT_ASSESSED
         prov.reasons = ["the harness has no record for this provision; an assessor must judge it"]
@@ -483,6 +544,147 @@ def _provision_verdict(prov: ProvisionResult, cases: list[CaseResult]) -> None:
     prov.reasons = list(dict.fromkeys(reasons))
 
 
+def _short_label(c: CaseResult) -> str:
+    """"5.1-1-1" for a profile-level case, "5.1-1-2 [U1]" for a unit's."""
+    return c.test_case if c.unit is None else c.label
+
+
+def _provision_state(prov: ProvisionResult, cases: list[CaseResult]) -> None:
+    """The readable line of a provision: what the runners found, what assessors decided, what is
+    still open (awaiting the assessor, or without any record)."""
+    automated = [c for c in cases if c.decision is None and c.verdict != Verdict.PENDING_REVIEW.value]
+    decided = [c for c in cases if c.decision is not None]
+    prov.awaiting = [_short_label(c) for c in cases if c.verdict == Verdict.PENDING_REVIEW.value]
+    prov.automated = worst(*(Verdict(c.verdict) for c in automated)).value if automated else ""
+    prov.decided_by = [f"{_short_label(c)}: {c.verdict} by {c.decision.assessor} on {c.decision.date}"
+                       + (f" (overrode {c.decision.overrides})" if c.decision.overrides else "")
+                       for c in decided if c.decision is not None]
+    if prov.verdict == Verdict.NOT_APPLICABLE.value and prov.applicability == NOT_APPLICABLE_TEXT:
+        prov.state = f"not applicable: {prov.applicability_reason}".rstrip(": ")
+        return
+    parts: list[str] = []
+    if prov.automated:
+        parts.append(f"automated {prov.automated}")
+    if decided:
+        verdict = worst(*(Verdict(c.verdict) for c in decided)).value
+        names = ", ".join(dict.fromkeys(c.decision.assessor for c in decided if c.decision is not None))
+        parts.append(f"assessor {verdict} ({names}: {', '.join(_short_label(c) for c in decided)})")
+    if prov.awaiting:
+        parts.append(f"awaiting assessor: {', '.join(prov.awaiting)}")
+    if prov.missing:
+        parts.append(f"no record: {', '.join(prov.missing)}")
+    if not parts and prov.unassessed:
+        parts.append(f"awaiting assessor: {prov.unassessed}")
+    prov.state = "; ".join(parts) or "no record: the harness has no record for this provision"
+
+
+def _question_of(evidence: Any) -> str:
+    for e in evidence if isinstance(evidence, list) else []:
+        if isinstance(e, dict) and e.get("kind") == "question" and isinstance(e.get("data"), str):
+            return e["data"]
+    return ""
+
+
+def _per_test_case(cases: list[CaseResult]) -> list[str]:
+    by_tc: dict[str, list[Verdict]] = {}
+    for c in cases:
+        by_tc.setdefault(c.test_case, []).append(Verdict(c.verdict))
+    return [worst(*vs).value for vs in by_tc.values()]
+
+
+def _decision_result(rec: dict[str, Any]) -> DecisionResult:
+    unit = rec.get("unit")
+    evidence = [{"ref": str(e.get("ref", "")), "sha256": str(e.get("sha256", ""))}
+                for e in rec.get("evidence") or [] if isinstance(e, dict)]
+    return DecisionResult(
+        decision_id=str(rec.get("id", "")), test_case=str(rec.get("test_case", "")),
+        unit=None if unit in (None, "") else str(unit), verdict=str(rec.get("verdict", "")),
+        assessor=str(rec.get("assessor", "")), date=str(rec.get("date", "")),
+        rationale=str(rec.get("rationale", "")), overrides=str(rec.get("overrides") or ""),
+        evidence=evidence, profile_sha256=str(rec.get("profile_sha256", "")),
+        firmware=str(rec.get("firmware", "")), recorded=str(rec.get("recorded", "")),
+        source=str(rec.get("source", "")))
+
+
+def _apply_decisions(cases: list[CaseResult], recs: list[dict[str, Any]], info: RunInfo,
+                     cat_cases: Any, warnings: list[str]) -> list[DecisionResult]:
+    """Apply the newest decision of each (test case, unit) to the run's cases (rules in
+    ``harness.assess.decisions``); every decision is returned with what became of it."""
+    from harness.assess.decisions import (
+        APPLIED,
+        DECISION_VERDICTS,
+        REJECTED,
+        STALE,
+        SUPERSEDED,
+        override_problem,
+        stale_reason,
+    )
+
+    results: list[DecisionResult] = []
+    newest: dict[tuple[str, str | None], DecisionResult] = {}
+    for rec in sorted(recs, key=lambda r: _time_key(str(r.get("recorded", "")))):
+        d = _decision_result(rec)
+        results.append(d)
+        earlier = newest.get((d.test_case, d.unit))
+        if earlier is not None:
+            earlier.status = SUPERSEDED
+            earlier.status_reason = f"a later decision ({d.recorded}) replaced it"
+        newest[(d.test_case, d.unit)] = d
+    firmware = str(info.product.get("firmware") or "")
+    by_key = {(c.test_case, c.unit): c for c in cases}
+    # A decision for one unit is more specific than one for the whole test case: it goes last.
+    for (tc, unit), d in sorted(newest.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or "")):
+        rec = {"verdict": d.verdict, "overrides": d.overrides, "rationale": d.rationale,
+               "profile_sha256": d.profile_sha256, "firmware": d.firmware}
+        if d.verdict not in DECISION_VERDICTS or not d.test_case:
+            d.status, d.status_reason = REJECTED, f"verdict {d.verdict!r} is not one of {', '.join(DECISION_VERDICTS)}"
+            continue
+        stale = stale_reason(rec, info.profile_sha256, firmware)
+        if stale:
+            d.status, d.status_reason = STALE, stale
+            warnings.append(f"assessor decision on {tc} [{d.unit_label}] is stale ({stale}); not applied")
+            continue
+        targets = [c for c in cases if c.test_case == tc and (unit is None or c.unit == unit)]
+        if not targets:
+            if cat_cases and tc not in cat_cases:
+                d.status, d.status_reason = REJECTED, f"{tc} is neither in the catalogue nor in the run"
+                continue
+            # The assessor judged a test case no runner recorded (e.g. performed by hand).
+            provision = str(getattr(cat_cases.get(tc), "provision", "") or tc.rsplit("-", 1)[0]) \
+                if cat_cases else tc.rsplit("-", 1)[0]
+            new = CaseResult(test_case=tc, provision=provision, unit=unit, verdict=Verdict.PENDING_REVIEW.value,
+                             reason="no runner recorded this test case", runner="assessor",
+                             kind=str(getattr(cat_cases.get(tc), "kind", "") or "") if cat_cases else "",
+                             ixit=[str(x) for x in getattr(cat_cases.get(tc), "ixit", ()) or ()] if cat_cases else [],
+                             record_id=f"decision-{d.decision_id}")
+            cases.append(new)
+            by_key[(tc, unit)] = new
+            targets = [new]
+        problems = []
+        for c in targets:
+            problem = override_problem(c.automated_verdict if c.runner != "assessor" else "", rec)
+            if problem:
+                problems.append(f"{c.label}: {problem}")
+                continue
+            before = c.automated_verdict if c.runner != "assessor" else ""
+            d.replaced.append(f"{c.label}: {before or 'no record'}")
+            c.decision = DecisionRef(decision_id=d.decision_id, assessor=d.assessor, date=d.date, verdict=d.verdict,
+                                     rationale=d.rationale, overrides=d.overrides if before == d.overrides else "",
+                                     evidence=list(d.evidence), recorded=d.recorded)
+            c.verdict = d.verdict
+            head = f"assessor {d.assessor} ({d.date}): {d.rationale}"
+            if before and before not in (Verdict.PENDING_REVIEW.value, d.verdict):
+                head += f" [overrode {before}: {c.reason}]"
+            c.reason = head
+        if problems and len(problems) == len(targets):
+            d.status, d.status_reason = REJECTED, "; ".join(problems)
+            warnings.append(f"assessor decision on {tc} [{d.unit_label}] not applied: {'; '.join(problems)}")
+        else:
+            d.status = APPLIED
+            d.status_reason = ("; ".join(["applied to part only"] + problems)) if problems else ""
+    return results
+
+
 def _missing(prov: ProvisionResult, cases: list[CaseResult], units: list[str]) -> list[str]:
     seen = {(c.test_case, c.unit) for c in cases}
     seen_cases = {c.test_case for c in cases}
@@ -495,7 +697,7 @@ def _missing(prov: ProvisionResult, cases: list[CaseResult], units: list[str]) -
     return missing
 
 
-def _psti_result(req: Any, verdicts: dict[str, str]) -> PstiResult:
+def _psti_result(req: Any, verdicts: dict[str, str], states: dict[str, str] | None = None) -> PstiResult:
     number = int(req.number)
     provisions = list(req.provisions)
     deemed = bool(req.deemed_compliance)
@@ -531,7 +733,8 @@ def _psti_result(req: Any, verdicts: dict[str, str]) -> PstiResult:
             )
         else:
             outcome = PSTI_CANNOT_YET
-            why = ", ".join(f"{p} is {verdicts[p]}" for p in open_)
+            states = states or {}
+            why = ", ".join(f"{p} is {verdicts[p]}" + (f" ({states[p]})" if states.get(p) else "") for p in open_)
             statement = f"cannot yet support deemed compliance: {why}"
     return PstiResult(number=number, title=str(req.title), provisions=provisions, verdicts=verdicts,
                       deemed_compliance=deemed, outcome=outcome, statement=statement,
@@ -583,6 +786,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     sessions: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
     plans: list[dict[str, Any]] = []
+    decision_recs: list[dict[str, Any]] = []
     other = malformed = 0
     corrupt: list[CorruptLine] = []
     for rec in _all_records(run_dir, warnings, corrupt):
@@ -591,6 +795,8 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
             sessions.append(rec)
         elif kind == "plan":
             plans.append(rec)
+        elif kind == "decision":
+            decision_recs.append(rec)
         elif kind == "test_case":
             if isinstance(rec.get("test_case"), str) and rec["test_case"]:
                 records.append(rec)
@@ -603,7 +809,12 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
 
     merged = _Sessions(sessions, warnings)
     info = merged.run_info()
-    applicability = merged.applicability()
+    # A catalogue of another edition than the one the test cases assess re-keys their provisions.
+    translate = getattr(catalogue, "translate", None) if catalogue is not None else None
+    if not callable(translate):
+        def translate(pid: str) -> str:
+            return pid
+    applicability = {translate(k): v for k, v in merged.applicability().items()}
     info.results_sha256, info.segments, info.torn_segments = results_sha256(run_dir)
     if info.torn_segments:
         warnings.append("a writer was killed mid-record (torn last line in "
@@ -631,7 +842,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     for (tc, unit), recs in history.items():
         rec, earlier = reconcile(recs)  # one runner: newest wins; pytest and Robot must agree
         cat_tc = cat_cases.get(tc)
-        provision = str(rec.get("provision") or getattr(cat_tc, "provision", "") or tc.rsplit("-", 1)[0])
+        provision = translate(str(rec.get("provision") or getattr(cat_tc, "provision", "") or tc.rsplit("-", 1)[0]))
         measurements = rec.get("measurements")
         evidence = rec.get("evidence")
         attachments = rec.get("attachments")
@@ -655,10 +866,14 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
             superseded=[SupersededRecord(record_id=str(r.get("id", "")), verdict=str(r.get("verdict", "")),
                                          reason=str(r.get("reason", "")), finished=str(r.get("finished", "")))
                         for r in earlier],
+            question=_question_of(evidence), ixit=[str(d) for d in getattr(cat_tc, "ixit", ()) or ()],
         ))
         if rec.get("runner") and rec["runner"] not in info.runners:
             info.runners.append(str(rec["runner"]))
     cases = _apply_corrupt(cases, corrupt, info, warnings)
+    for c in cases:
+        c.automated_verdict = c.verdict
+    decisions = _apply_decisions(cases, decision_recs, info, cat_cases, warnings)
 
     info.record_counts = {
         "segments": len(info.segments),
@@ -670,6 +885,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         "malformed_records": malformed,
         "torn_segments": len(info.torn_segments),
         "corrupt_lines": len(corrupt),
+        "decisions": len(decision_recs),
     }
 
     # Provisions: every catalogue provision in catalogue order, then ids only the log knows.
@@ -685,7 +901,10 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
                 id=pid, clause=clause, group=clause, known=True, status=str(p.status),
                 mandatory=bool(p.mandatory), conditional=bool(p.conditional),
                 conditions=[int(c) for c in p.conditions], summary=str(p.summary),
-                test_cases=list(p.test_cases), psti=[int(n) for n in p.psti])
+                test_cases=list(p.test_cases), psti=[int(n) for n in p.psti],
+                unassessed=str(getattr(p, "unassessed", "") or ""))
+        info.catalogue_reference = str(getattr(catalogue, "reference", "") or "")
+        info.assessed_via = str(getattr(catalogue, "assessed_via", "") or "")
     extra_ids = {c.provision for c in cases} | set(applicability)
     for pid in sorted(extra_ids - set(provisions), key=_natural):
         clause = clause_of(pid)
@@ -705,6 +924,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
                 prov.test_cases.append(c.test_case)
         prov.missing = _missing(prov, mine, info.units)
         _provision_verdict(prov, mine)
+        _provision_state(prov, mine)
 
     cases.sort(key=lambda c: (order.get(c.provision, len(order)), _natural(c.test_case), _unit_key(c.unit)))
 
@@ -716,10 +936,11 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         clauses[OTHER_GROUP] = "Provisions not in the catalogue"
 
     verdicts = {pid: p.verdict for pid, p in provisions.items()}
+    states = {pid: p.state for pid, p in provisions.items()}
     psti = []
     for req in (getattr(catalogue, "psti", None) or []) if catalogue is not None else []:
         mapped = {p: verdicts.get(p, NOT_ASSESSED) for p in req.provisions}
-        psti.append(_psti_result(req, mapped))
+        psti.append(_psti_result(req, mapped, states))
 
     info.warnings = list(dict.fromkeys(warnings))
     model = ReportModel(
@@ -731,6 +952,8 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         case_counts=_counts([c.verdict for c in cases]),
         clauses=clauses,
         run_dir=str(run_dir),
+        decisions=decisions,
+        test_case_counts=_counts(_per_test_case(cases)),
     )
     if REDACTOR.secrets():
         # The log was redacted when written; a secret this process knows of that an older writer

@@ -73,6 +73,21 @@ class ResultsListener:
             cases.append({"test_case": identity.test_case, "unit": unit, "name": test.full_name})
         if cases and self.session.log is not None:
             self.session.log.write_plan("robot", cases)
+        self._assessor_items()
+
+    def _assessor_items(self) -> None:
+        """The assessor items (harness.assess.items), once, when the runner asks this process for
+        them (``${HARNESS_ASSESSOR_ITEMS}``: the process of the product-level test cases)."""
+        from harness.robot.session import _robot_variable
+        wanted = str(_robot_variable("HARNESS_ASSESSOR_ITEMS") or "").lower() in ("yes", "true", "1")
+        if not wanted or self.session.items_written or self.session.log is None or self.session.bench is None:
+            return
+        from harness.assess.items import write_items
+        from harness.standard import load_catalogue
+        self.session.items_written = True
+        n = write_items(self.session.log, self.session.bench, load_catalogue(), runner="robot",
+                        run_id=self.session.run_id)
+        logger.info(f"harness: {n} assessor item(s) recorded (harness assess RUN_DIR lists them)")
 
     def start_test(self, data: Any, result: Any) -> None:
         if self._inactive():

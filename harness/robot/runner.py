@@ -26,6 +26,7 @@ KEEP_SCOPES = "harness.robot.scopes.KeepScopes"
 # Robot's exit codes above 250 are its own errors (help, bad data or options, interrupted,
 # internal error); 0-250 count failed tests.
 ROBOT_ERRORS = range(251, 256)
+ASSESSOR_ITEMS_VARIABLE = "HARNESS_ASSESSOR_ITEMS"
 
 
 @dataclass
@@ -39,6 +40,10 @@ class RobotRun:
     extra: list[str] = field(default_factory=list)  # the user's own Robot options
     quiet: bool = False
     python: str = sys.executable
+    # Record the assessor items (the test cases no suite automates) in the process that runs the
+    # product-level test cases. `harness run --runner robot` asks for them; a run that also runs
+    # pytest gets them from pytest's suite.
+    assessor_items: bool = False
 
     @property
     def out(self) -> Path:
@@ -73,9 +78,11 @@ def _common(run: RobotRun, outdir: Path, scopes: Iterable[str]) -> list[str]:
             "--console", "quiet" if run.quiet else "verbose"]
 
 
-def _robot(run: RobotRun, label: str, unit: str | None, scopes: Iterable[str], extra: list[str]) -> Step:
+def _robot(run: RobotRun, label: str, unit: str | None, scopes: Iterable[str], extra: list[str],
+           items: bool = False) -> Step:
     outdir = run.out / label
-    cmd = [run.python, "-m", "robot", *_common(run, outdir, scopes), *_variables(run, unit), *extra,
+    wanted = ["--variable", f"{ASSESSOR_ITEMS_VARIABLE}:yes"] if items and run.assessor_items else []
+    cmd = [run.python, "-m", "robot", *_common(run, outdir, scopes), *_variables(run, unit), *wanted, *extra,
            str(run.suites)]
     return Step(label, cmd, run.out)
 
@@ -102,8 +109,9 @@ def _pabot(run: RobotRun, extra: list[str]) -> Step:
 def plan(run: RobotRun) -> list[Step]:
     """The processes of a Robot run, in the order they must run."""
     if len(run.units) <= 1:
-        return [_robot(run, "all", run.units[0] if run.units else None, ["unit", "profile", "cross_unit"], run.extra)]
-    return [_pabot(run, run.extra), _robot(run, "product", None, ["profile", "cross_unit"], run.extra)]
+        return [_robot(run, "all", run.units[0] if run.units else None, ["unit", "profile", "cross_unit"], run.extra,
+                       items=True)]
+    return [_pabot(run, run.extra), _robot(run, "product", None, ["profile", "cross_unit"], run.extra, items=True)]
 
 
 def _test_option(name: str) -> list[str]:

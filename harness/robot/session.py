@@ -121,6 +121,7 @@ class RobotSession:
         self._dictionary: list[Credential] | None = None
         self._wordlist: set[str] | None = None
         self._closing_registered = False
+        self.items_written = False  # the assessor items of this run (harness.assess.items)
 
     # -- configuration -----------------------------------------------------------------------------
     def configure(self, **given: Any) -> None:

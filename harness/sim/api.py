@@ -5,11 +5,20 @@
     GET  /api/status   firmware, serial, build, kernel, uptime: needs a token unless status_public
     GET  /api/config   Wi-Fi and MQTT settings (no secrets): needs a token unless not config_requires_auth
     POST /api/config   {"wifi": {"ssid", "psk"}}: same rule
+    POST /api/reboot   restart the unit (202, then the reboot)           | these device functions need a token
+    GET  /api/wifi/scan the networks the unit sees                       | unless not functions_require_auth
+    GET  /api/logs     the unit's recent log lines                        |
+    GET  /api/sensors  the sensors the unit carries (token always needed)
+    GET  /help/sensors the built-in user documentation of the sensors (public; it never names the microphone
+                       of the undocumented_sensor defect)
     POST /api/firmware the raw update package as the body (token always needed) -> 200 {"result": "installing",
                        "version"} (the unit then installs and reboots) | 400 {"error": <the verifier's reason>}
 
 Tokens go in `Authorization: Bearer <token>`. The handlers run in http.server's threads; every
-touch of the unit is done on the simulator's event loop (the unit is not thread-safe)."""
+touch of the unit is done on the simulator's event loop (the unit is not thread-safe).
+
+After an unauthorised software change (behaviour tamper_response) the API answers nothing: every
+connection is closed without a reply until the image is restored."""
 
 from __future__ import annotations
 
@@ -19,6 +28,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
+from harness.sim import storage
 from harness.sim.catalog import BUILD, KERNEL, MANUFACTURER, MODEL
 from harness.sim.certs import LabCertificates
 from harness.sim.httpd import TlsHttpServer, UnitHandler, content_length, tls_context
@@ -94,7 +104,12 @@ class _Handler(UnitHandler):
         routes: dict[tuple[str, str], Callable[[], None]] = {
             ("GET", "/"): self._index, ("GET", "/api/status"): self._status, ("GET", "/api/config"): self._get_config,
             ("POST", "/api/config"): self._post_config, ("POST", "/api/login"): self._login,
-            ("POST", FIRMWARE_PATH): self._firmware}
+            ("POST", FIRMWARE_PATH): self._firmware, ("POST", "/api/reboot"): self._reboot,
+            ("GET", "/api/wifi/scan"): self._wifi_scan, ("GET", "/api/logs"): self._logs,
+            ("GET", "/api/sensors"): self._sensors, ("GET", "/help/sensors"): self._help_sensors}
+        if self.server.unit.network_restricted:
+            self.close_connection = True  # the integrity monitor stopped the service: no answer at all
+            return
         handler = routes.get((method, path))
         try:
             if handler is not None:
@@ -144,7 +159,7 @@ class _Handler(UnitHandler):
             return
         self._json(200, self._on_loop(lambda: {
             "manufacturer": MANUFACTURER, "model": MODEL, "firmware": unit.firmware, "build": BUILD, "kernel": KERNEL,
-            "serial": unit.identity.serial, "uptime": int(unit.uptime())}))
+            "serial": unit.serial, "uptime": int(unit.uptime())}))
 
     def _config_allowed(self) -> bool:
         if self.server.unit.behaviour.config_requires_auth and not self._authorized():
@@ -175,6 +190,42 @@ class _Handler(UnitHandler):
         self._on_loop(self.server.unit.set_wifi, wifi["ssid"], wifi["psk"])
         self._json(200, {"saved": ["wifi"]})
 
+
+    # -- device functions (5.5-4) --------------------------------------------------------------------
+    def _function_allowed(self) -> bool:
+        if self.server.unit.behaviour.functions_require_auth and not self._authorized():
+            self._unauthorized()
+            return False
+        return True
+
+    def _reboot(self) -> None:
+        if not self._function_allowed():
+            return
+        self._json(202, {"result": "rebooting"})
+        self.wfile.flush()
+        self.close_connection = True
+        self.server.loop.call_soon_threadsafe(self.server.unit.reboot)
+
+    def _wifi_scan(self) -> None:
+        if not self._function_allowed():
+            return
+        self._json(200, {"networks": [{"ssid": "SimNet-2G", "rssi": -48}, {"ssid": "Neighbour", "rssi": -77}]})
+
+    def _logs(self) -> None:
+        if not self._function_allowed():
+            return
+        unit = self.server.unit
+        self._json(200, {"lines": [f"simiotd: started, firmware {unit.firmware}", "simiotd: time synchronised"]})
+
+    def _sensors(self) -> None:
+        if not self._authorized():
+            self._unauthorized()
+            return
+        self._json(200, {"sensors": [name for name, _ in storage.sensors(self.server.unit.behaviour)]})
+
+    def _help_sensors(self) -> None:
+        data = storage.sensors_help(MODEL).encode()
+        self._reply(200, data, "text/html; charset=utf-8")
 
     def _firmware(self) -> None:
         if not self._authorized():  # whatever `config_requires_auth` says: nobody installs firmware anonymously

@@ -12,7 +12,7 @@ from harness.sim import bootstrap, packages, runtime
 from harness.sim.catalog import FIRMWARE, HARDWARE, MANUFACTURER, MODEL, PERSONAS, behaviour_for
 from harness.sim.certs import SimCA
 from harness.sim.console import Console
-from harness.sim.documents import POLICY, SECURITY_TXT, SUPPORT, documents
+from harness.sim.documents import documents, published
 from harness.sim.flash import Flash
 from harness.sim.mqtt import MqttClient
 from harness.sim.network import UnitNetwork, bind_units
@@ -45,8 +45,7 @@ def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], net
         "units": {u.identity.uid: {"console": c.port.path, "serial": u.identity.serial, "mac": u.identity.mac,
                                    "address": n.address, "services": n.services, "supply": s.resource}
                   for u, c, n, s in zip(units, consoles, networks, supplies, strict=True)},
-        "https": {"base_url": base, "ca": str(ca), "security_txt": base + SECURITY_TXT, "policy": base + POLICY,
-                  "support": base + SUPPORT},
+        "https": {"base_url": base, "ca": str(ca), **published(base)},
         "firmware": firmware.facts(),
     }
 
@@ -68,7 +67,7 @@ async def _serve(opts: Options, run_dir: Path) -> None:
         ca_path = run_dir / runtime.CA
         runtime.write_atomic(ca_path, ca.ca_pem)
         trust_ca = opts.trust_ca.resolve() if opts.trust_ca else ca_path
-        firmware = packages.publish(run_dir)
+        firmware = packages.publish(run_dir, embedded_secrets=behaviour.firmware_embedded_key)
         anchor = packages.trust_anchor()
         for i in range(1, opts.units + 1):
             identity = persona.unit(i)

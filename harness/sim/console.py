@@ -14,7 +14,7 @@ from harness.sim.lines import LineReader
 from harness.sim.noise import Noise
 from harness.sim.pty_console import PtyConsole
 from harness.sim.pty_port import PtyPort
-from harness.sim.shell import LOGIN_PROMPT, PASSWORD_PROMPT, PROMPT, getty
+from harness.sim.shell import LOGIN_PROMPT, PASSWORD_PROMPT, PROMPT, getty, reset_confirmation
 from harness.sim.unit import Event, Power, Unit
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ class Console(PtyConsole):
             self._end_session()
             self.emit(boot_log_early())
         elif event is Event.BOOT_FINISHED:
-            self.emit(boot_log_late(self.unit.identity.serial, self.unit.firmware))
+            self.emit(reset_confirmation(self.unit) + boot_log_late(self.unit.identity.serial, self.unit.firmware))
             self._open_session(self._login_loop())
 
     # -- session ------------------------------------------------------------------------------

@@ -26,6 +26,8 @@ class FlashState:
     user_data: dict = field(default_factory=empty_user_data)
     format: int = FORMAT
     firmware: str = FIRMWARE  # the installed version: an update writes it, nothing else changes it
+    serial_override: str | None = None  # a rewritten identity (only where behaviour identity_writable)
+    image_modified: bool = False  # a byte of the installed image was changed outside an update (fw-patch)
 
 
 class Flash:

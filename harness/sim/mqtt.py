@@ -7,8 +7,11 @@ broker's host name; `mqtt_plaintext` also allows mqtt:// and puts the Wi-Fi PSK 
 the telemetry; `mqtt_verifies_broker` false accepts any certificate. Connection outcomes are shown
 on the serial console as the firmware's log lines (`mqtt: connected`, `mqtt: tls error: ...`,
 `mqtt: refused <code> <reason>`), once per change. A lost connection is retried with a bounded,
-scaled backoff; with `mqtt_reconnects` off the client gives up until the next boot.
-`cmnd/Upgrade <url>` has the unit's updater fetch and install a package.
+scaled backoff (1, 2, 4 … 60 device seconds); with `reconnect_storm` it retries every 50 ms
+instead, and with `mqtt_reconnects` off the client gives up until the next boot.
+`cmnd/Upgrade <url>` has the unit's updater fetch and install a package. `cmnd/Consent`,
+`cmnd/Owner` and `cmnd/AutoUpdate` are the companion app's privacy and update settings
+(harness.sim.privacy); consent-based data goes to `simiot/<serial>/usage` while consent stands.
 
 Threads: the network runs in paho's own thread (loop_start), connection attempts, telemetry timing
 and command replies in one worker thread per connection; everything that touches the unit runs on
@@ -33,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from harness.sim.catalog import MODEL
 from harness.sim.inputcheck import payload_problem
+from harness.sim.privacy import PrivacySettings, upload_plaintext
 from harness.sim.unit import Event, Power, Unit
 
 if TYPE_CHECKING:
@@ -43,7 +47,9 @@ if TYPE_CHECKING:
 TELEMETRY_PERIOD = 5.0  # device seconds between telemetry messages
 MIN_PERIOD = 0.25  # real seconds: the floor at small time scales (no busy publishing at scale 0)
 RETRY_FIRST, RETRY_MAX = 1.0, 60.0  # device seconds between connection attempts, doubling
-RETRY_FLOOR = 0.5  # real seconds
+RETRY_FLOOR = 0.5  # real seconds, for the first retry; it doubles with the delay up to RETRY_FLOOR_MAX,
+RETRY_FLOOR_MAX = 2.0  # so that the backoff stays visible at small time scales
+STORM_GAP = 0.05  # real seconds between attempts with `reconnect_storm`: as fast as the firmware can
 MAX_ATTEMPTS = 10_000  # connection attempts per provisioning and boot before the client gives up
 CONNECT_TIMEOUT = 5.0  # real seconds for TCP + TLS, and again for the CONNACK
 KEEPALIVE = 30
@@ -51,6 +57,7 @@ LOOP_TIMEOUT = 5.0
 MAX_COMMANDS = 64  # queued, unanswered commands beyond this are dropped
 UPGRADE_TIMEOUT = 30.0  # real seconds a worker waits for an Upgrade's fetch and decision
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+UPLOAD_REPEATS = 3  # personal_data_plaintext: the firmware retries its owner-profile upload on the next ticks
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,7 @@ class MqttClient:
         self._worker: _Worker | None = None
         self._retired: list[_Worker] = []
         unit.subscribe(self._on_event)
+        self.privacy = PrivacySettings(unit)
 
     @property
     def topic(self) -> str:
@@ -189,6 +197,12 @@ class MqttClient:
             return {"Version": unit.firmware}
         if cmd == "upgrade":
             return self._upgrade(payload.strip())
+        if cmd == "consent":
+            return self.privacy.consent_command(payload)
+        if cmd == "owner":
+            return self.privacy.owner_command(payload)
+        if cmd == "autoupdate":
+            return self.privacy.auto_update_command(payload)
         if cmd == "reset":
             if payload.strip() != "1":
                 return {"Reset": "1 to reset"}
@@ -265,9 +279,15 @@ class _Worker(threading.Thread):
                 delay = RETRY_FIRST  # it was connected: start the backoff over
             if self.stopping.is_set():
                 return
-            self.stopping.wait(self.owner.scaled(delay, RETRY_FLOOR))  # device delay, ends early on stop
+            self.stopping.wait(self._retry_wait(delay))  # device delay, ends early on stop
             delay = min(delay * 2, RETRY_MAX)
         self._report("gave up")
+
+    def _retry_wait(self, delay: float) -> float:
+        if self.owner.unit.behaviour.reconnect_storm:
+            return STORM_GAP  # the defect: no backoff at all
+        floor = min(RETRY_FLOOR * delay / RETRY_FIRST, RETRY_FLOOR_MAX)
+        return self.owner.scaled(delay, floor)
 
     # -- one connection ----------------------------------------------------------------------------
     def _tls_context(self) -> ssl.SSLContext:
@@ -327,9 +347,29 @@ class _Worker(threading.Thread):
             client.loop_stop()
         return self._connected
 
+    def _usage(self) -> tuple[dict[str, Any] | None, bytes | None]:
+        privacy = self.owner.privacy
+        if not privacy.usage_allowed():
+            return None, None
+        return privacy.usage(), privacy.profile_upload()
+
+    def _publish_usage(self, client: Client, upload: bool) -> bool:
+        """Publish the consent-based message if allowed; True when the owner profile was uploaded."""
+        got = self._on_loop(self._usage)
+        if got is None:
+            return False
+        usage, plaintext = got
+        if usage is not None:
+            client.publish(f"{self.owner.topic}/usage", json.dumps(usage))
+        if plaintext is None or not upload:
+            return False
+        upload_plaintext(plaintext, self.broker.host, self.broker.port, self.owner.address)
+        return True
+
     def _serve(self, client: Client) -> None:
         connack_by = time.monotonic() + CONNECT_TIMEOUT  # CONNACK and SUBACK
         next_telemetry = 0.0
+        uploads = UPLOAD_REPEATS  # the owner profile goes to the cloud after connecting and after a change
         period = self.owner.scaled(TELEMETRY_PERIOD, MIN_PERIOD)
         # Lasts as long as the connection: bounded by the broker, the unit's lifecycle and the stop.
         while not self.stopping.is_set() and not self._ended:
@@ -340,25 +380,32 @@ class _Worker(threading.Thread):
                     return
                 wait = connack_by - now
             else:
-                self._answer_commands(client)
+                if self._answer_commands(client):
+                    uploads = UPLOAD_REPEATS
                 if now >= next_telemetry:
                     payload = self._on_loop(self.owner._telemetry)
                     if payload is not None:
                         client.publish(f"{self.owner.topic}/telemetry", json.dumps(payload))
+                    if self._publish_usage(client, upload=uploads > 0):
+                        uploads -= 1
                     next_telemetry = now + period
                 wait = max(0.0, next_telemetry - time.monotonic())
             self._wake.wait(wait)  # a connection event, a command or the stop wakes it earlier
             self._wake.clear()
 
-    def _answer_commands(self, client: Client) -> None:
+    def _answer_commands(self, client: Client) -> bool:
+        """Answer the queued commands; True when the owner profile was among them."""
+        owner_changed = False
         for _ in range(MAX_COMMANDS):
             try:
                 name, payload = self._commands.get_nowait()
             except queue.Empty:
-                return
+                break
+            owner_changed = owner_changed or name.lower() == "owner"
             reply = self._on_loop(self.owner._command, name, payload, timeout=UPGRADE_TIMEOUT)
             if reply is not None:
                 client.publish(f"{self.owner.topic}/stat/RESULT", json.dumps(reply))
+        return owner_changed
 
     # -- paho callbacks (paho's thread) -------------------------------------------------------------
     def _on_connect(self, client: Client, userdata: Any, flags: ConnectFlags, reason: ReasonCode,

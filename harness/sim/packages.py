@@ -33,13 +33,29 @@ def trust_anchor() -> bytes:
     return _data(f"{KEY_NAME}.pub")
 
 
-def _payload(version: str) -> bytes:
+# What the hardcoded_key_in_firmware defect bakes into every image: a private key (the same in every
+# unit) and a fixed password for a maintenance service, as a careless build would ship them.
+EMBEDDED_SERVICE_PASSWORD = "changeme"
+
+
+def _embedded_secrets() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = bytes(range(32))  # fixed: every build carries the same key, which is the defect
+    pem = Ed25519PrivateKey.from_private_bytes(seed).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    return (b"\n# /etc/simiot/cloud-client.key\n" + pem
+            + f"# /etc/simiot/maintenance.conf\nservice_user=maint\nservice_password={EMBEDDED_SERVICE_PASSWORD}\n".encode())
+
+
+def _payload(version: str, embedded_secrets: bool = False) -> bytes:
     """The test payload for `version`: the 1.5.0 one with its first line naming the version."""
     base = _data(f"payload-{VALID_VERSION}.bin")
-    if version == VALID_VERSION:
-        return base
-    _, _, rest = base.partition(b"\n")
-    return f"{MODEL} firmware {version} (TEST PAYLOAD, not real firmware)\n".encode() + rest
+    if version != VALID_VERSION:
+        _, _, rest = base.partition(b"\n")
+        base = f"{MODEL} firmware {version} (TEST PAYLOAD, not real firmware)\n".encode() + rest
+    return base + _embedded_secrets() if embedded_secrets else base
 
 
 @dataclass(frozen=True)
@@ -54,8 +70,9 @@ class PublishedPackages:
                 "public_key": str(self.public_key)}
 
 
-def publish(run_dir: Path) -> PublishedPackages:
-    """Write the key pair and the two packages into DIR/firmware/ (the key 0600)."""
+def publish(run_dir: Path, embedded_secrets: bool = False) -> PublishedPackages:
+    """Write the key pair and the two packages into DIR/firmware/ (the key 0600). `embedded_secrets`
+    (behaviour firmware_embedded_key): the images carry a private key and a service password."""
     # Imported here: harness.firmware is the harness's tool; the simulator needs it only at start.
     from harness.firmware import build_package
     from harness.firmware.keys import load_private_key
@@ -68,7 +85,7 @@ def publish(run_dir: Path) -> PublishedPackages:
     key = load_private_key(key_path)
     paths = {}
     for version, date in ((VALID_VERSION, VALID_BUILD_DATE), (OLDER_VERSION, OLDER_BUILD_DATE)):
-        data = build_package(_payload(version), model=MODEL, version=version, private_key=key, build_date=date)
+        data = build_package(_payload(version, embedded_secrets), model=MODEL, version=version, private_key=key, build_date=date)
         paths[version] = folder / f"simiot-h1-{version}.simfw"
         runtime.write_atomic(paths[version], data)
     return PublishedPackages(paths[VALID_VERSION], paths[OLDER_VERSION], key_path, pub_path)

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+from harness.sim import storage
 from harness.sim.inputcheck import line_crashes, line_problem
 from harness.sim.lockout import shown_seconds
 from harness.sim.unit import LoginOutcome, LoginResult, PasswdOutcome, Unit
@@ -21,14 +22,24 @@ LOGIN_PROMPT = "simiot login: "
 PROMPT = "simiot> "
 PASSWORD_PROMPT = "Password: "
 WELCOME = "Welcome to SimIoT Hub"
+RESET_CONFIRMATION = "factory reset complete: user data erased"
+TAMPER_ALERT = "integrity: installed image modified; alert sent; network services stopped"
 HELP = ("commands:", "  version                 show the model and the firmware version",
         "  passwd                  change the password",
         "  wifi set <ssid> <psk>   store Wi-Fi credentials", "  wifi show               show the Wi-Fi settings",
         "  mqtt connect <url> [<user> <password>]   connect to a broker (mqtts://host[:port])",
         "  mqtt status             show the broker connection", "  mqtt disconnect         forget the broker",
         "  update <url>            fetch a firmware package over HTTP(S) and install it",
-        "  factory-reset           erase user data and restore factory settings", "  reboot                  restart the unit",
+        "  identity show           show the unit's identity", "  sensors                 list the sensors",
+        "  cat <file>              show a file", "  factory-reset           erase user data and restore factory settings",
+        "  reboot                  restart the unit",
         "  exit | logout           end the session", "  help                    this list")
+
+
+def reset_confirmation(unit: Unit) -> str:
+    """The line the firmware prints once a factory reset has erased the data (behaviour
+    deletion_confirmation), ahead of the boot log that follows the reset."""
+    return f"{RESET_CONFIRMATION}\r\n" if unit.boot_after_reset and unit.behaviour.deletion_confirmation else ""
 
 
 class Terminal(Protocol):
@@ -150,6 +161,8 @@ class Shell:
             return f"model {self.unit.behaviour.model_designation}\r\nfirmware {self.unit.firmware}"
         if cmd == "help":
             return "\r\n".join(HELP)
+        if cmd in ("cat", "identity", "sensors", "fw-patch", "fw-restore"):
+            return self._device_command(cmd, args)
         if cmd == "wifi":
             if len(args) == 3 and args[0] == "set":
                 self.unit.set_wifi(args[1], args[2])
@@ -167,6 +180,31 @@ class Shell:
                 return self.mqtt.disconnect_command()
             return "mqtt: usage: mqtt connect <url> [<user> <password>] | mqtt status | mqtt disconnect"
         return f"sh: {cmd}: not found"
+
+    def _device_command(self, cmd: str, args: list[str]) -> str:
+        """Storage, identity, sensors and the engineering image patch (harness.sim.storage)."""
+        unit = self.unit
+        if cmd == "cat":
+            if len(args) != 1:
+                return "cat: usage: cat <file>"
+            text = unit.stored_files().get(args[0])
+            return f"cat: {args[0]}: No such file or directory" if text is None else text.replace("\n", "\r\n")
+        if cmd == "identity":
+            if args == ["show"]:
+                return f"serial {unit.serial}"
+            if len(args) == 2 and args[0] == "set":
+                if unit.write_identity(args[1]):
+                    return f"identity: serial set to {unit.serial}"
+                return "identity: refused: the identity is fused at manufacture (read-only)"
+            return "identity: usage: identity show | identity set <serial>"
+        if cmd == "sensors":
+            return "\r\n".join(f"{name:<12} {what}" for name, what in storage.sensors(unit.behaviour))
+        if cmd == "fw-patch":
+            # The engineering write a lab uses to play an attacker: one byte of the installed image.
+            unit.modify_software()
+            return "fw-patch: wrote 1 byte at 0x0001f400" + (f"\r\n{TAMPER_ALERT}" if unit.network_restricted else "")
+        unit.restore_software()
+        return "fw-restore: installed image restored"
 
 
 async def getty(unit: Unit, term: Terminal, mqtt: MqttClient | None = None, *,

@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from harness.sim import storage
 from harness.sim.catalog import ADMIN_USER, Behaviour, UnitIdentity
 from harness.sim.flash import Flash, FlashState, empty_user_data
 from harness.sim.lockout import Lockout
@@ -99,6 +100,7 @@ class Unit:
         self.installing: str | None = None  # the version being installed (Power.INSTALLING)
         self.crash_reason = ""
         self.updater: Updater | None = None  # the firmware's update service, set by the assembly
+        self.boot_after_reset = False  # the last boot followed a factory reset (its confirmation is shown)
 
     # -- manufacture and flash ----------------------------------------------------------------
     def _load_or_manufacture(self, taken: Collection[str]) -> FlashState:
@@ -229,11 +231,12 @@ class Unit:
         self.power = Power.RESETTING
         await self.delays.sleep(self.delays.reset_erase)
         self._erase()
-        await self._boot()
+        await self._boot(after_reset=True)
 
-    async def _boot(self) -> None:
+    async def _boot(self, after_reset: bool = False) -> None:
         self.power = Power.BOOTING
         self.booted_at = None
+        self.boot_after_reset = after_reset
         self._tokens.clear()  # sessions live in RAM
         self._app_token = None
         self._notify(Event.BOOT_STARTED)
@@ -329,3 +332,36 @@ class Unit:
 
     def mqtt_settings(self) -> dict[str, str]:
         return dict(self.state.user_data.get("mqtt") or {})
+
+    # -- identity, storage and software integrity (harness.sim.storage renders them) -------------
+    @property
+    def serial(self) -> str:
+        """The identity the unit reports (the manufactured one unless it was rewritten)."""
+        return self.state.serial_override or self.identity.serial
+
+    def write_identity(self, serial: str) -> bool:
+        """Rewrite the per-device identity: only a unit whose identity is writable takes it."""
+        if not self.behaviour.identity_writable:
+            return False
+        self.state.serial_override = None if serial == self.identity.serial else serial
+        self._save()
+        return True
+
+    def stored_files(self) -> dict[str, str]:
+        return {storage.CONFIG_PATH: storage.stored_config(self.behaviour, self.identity.serial, self.state.user_data),
+                storage.PASSWD_PATH: storage.stored_passwd(self.identity.serial, ADMIN_USER, self.state.password),
+                storage.IDENTITY_PATH: storage.identity_file(self.serial, self.identity.mac)}
+
+    def modify_software(self) -> None:
+        """An engineering write into the installed image (not an update): flash keeps it."""
+        self.state.image_modified = True
+        self._save()
+
+    def restore_software(self) -> None:
+        self.state.image_modified = False
+        self._save()
+
+    @property
+    def network_restricted(self) -> bool:
+        """The integrity monitor found a modified image and cut the network services off."""
+        return self.state.image_modified and self.behaviour.tamper_response

@@ -7,6 +7,8 @@ Rules (TS 103 701: N/A is only valid where a provision's condition does not hold
   states false makes it not applicable. A condition the ICS leaves unanswered counts as
   applicable, because a lab must not skip a test on a supplier's missing answer.
 - an ICS N/A where the conditions hold (or are unanswered) does not make it not applicable.
+- feature-dependent (V3.1.3 MF, RF, MCF): the same rule over the listed features (the ICS says under
+  ``features`` whether the product has each, by Table B.1 letter), together with any conditions.
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from typing import Any
 from harness.standard.model import Applicability, Provision
 
 
-def decide(prov: Provision, condition_texts: Mapping[int, str], ics: Any) -> Applicability:
+def decide(prov: Provision, condition_texts: Mapping[int, str], ics: Any,
+           feature_texts: Mapping[str, str] | None = None) -> Applicability:
     conditions, entries = read_ics(ics)
     support = _support(entries.get(prov.id))
     na = support == "N/A"
     head = f"{prov.id} ({prov.status})"
+    features = getattr(prov, "features", ())
+
+    if features:
+        return _decide_features(prov, condition_texts, feature_texts or {}, conditions, read_features(ics),
+                                support, head)
 
     if not prov.conditions:
         reason = f"{head} applies to every product because it has no Table B.1 condition"
@@ -94,3 +102,49 @@ def _cite(numbers: Iterable[int], texts: Mapping[int, str]) -> str:
 
 def _holds(numbers: list[int]) -> str:
     return "holds" if len(numbers) == 1 else "hold"
+
+
+def read_features(ics: Any) -> dict[str, bool | None]:
+    """The ICS answers on Table B.1 features (V3.1.3), by letter; empty when it gives none."""
+    if ics is None:
+        return {}
+    raw = ics.get("features") if isinstance(ics, Mapping) else getattr(ics, "features", None)
+    out: dict[str, bool | None] = {}
+    for key, value in (raw or {}).items():
+        if value is not None and not isinstance(value, bool):
+            raise ValueError(f"ICS feature {key!r} must be true or false, not {value!r}")
+        out[str(key)] = value
+    return out
+
+
+def _decide_features(prov: Provision, condition_texts: Mapping[int, str], feature_texts: Mapping[str, str],
+                     conditions: Mapping[int, bool | None], features: Mapping[str, bool | None],
+                     support: str | None, head: str) -> Applicability:
+    items = [(f"condition {c} ({condition_texts.get(c, 'not in Table B.1')})", conditions.get(c))
+             for c in prov.conditions]
+    items += [(f"feature {f} ({feature_texts.get(f, 'not in Table B.1')})", features.get(f))
+              for f in prov.features]
+    na = support == "N/A"
+    absent = [text for text, value in items if value is False]
+    unanswered = [text for text, value in items if value is None]
+    if absent:
+        reason = f"{head} does not apply because the ICS states that {_join(absent)} does not hold"
+        if support == "Y":
+            reason += ", although the ICS marks the provision as supported"
+        return Applicability(False, reason + ".", support)
+    if unanswered:
+        reason = (f"{head} is treated as applicable because the ICS does not answer {_join(unanswered)}, "
+                  "and a missing answer must not make the lab skip a test")
+        if na:
+            reason += "; the ICS answer N/A has no basis until that is answered"
+        return Applicability(True, reason + ".", support,
+                             tuple(c for c in prov.conditions if conditions.get(c) is None),
+                             tuple(f for f in prov.features if features.get(f) is None))
+    reason = f"{head} applies because the ICS states that {_join([t for t, _ in items])} hold"
+    if na:
+        reason += "; the ICS answer N/A is not supported by Table B.1"
+    return Applicability(True, reason + ".", support)
+
+
+def _join(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else f"{', '.join(parts[:-1])} and {parts[-1]}"

@@ -19,7 +19,15 @@ from typing import Any
 
 import yaml
 
-from harness.standard.model import KINDS, Catalogue, Provision, PstiRequirement, TestCase
+from harness.standard.model import (
+    KINDS,
+    Catalogue,
+    Provision,
+    PstiRequirement,
+    SchemeEntry,
+    SchemeMapping,
+    TestCase,
+)
 
 DEFAULT_EDITION = "v2.1.1"
 EDITION_PREFIX = "en303645-"
@@ -28,8 +36,9 @@ COVERAGE_DIR = "coverage.d"
 
 # Clause "4", "5.1", "5.0" (V3.1.3) or "6", a dash, a number, and the letter V3.1.3 uses to split.
 PROVISION_ID = re.compile(r"^(\d+(?:\.\d+)?)-\d+[A-Z]?$")
-STATUS_KEYS = {"mandatory", "conditional", "meaning"}
-PROVISION_KEYS = {"id", "status", "conditions", "summary"}
+STATUS_KEYS = {"mandatory", "conditional", "feature", "meaning"}
+PROVISION_KEYS = {"id", "status", "conditions", "features", "summary"}
+MAPPING_PREFIX = "map-"
 
 
 class CatalogueError(ValueError):
@@ -77,8 +86,9 @@ def load(edition: str) -> Catalogue:
 
     statuses = _statuses(name, doc.get("statuses"), issues)
     conditions = _conditions(name, doc.get("conditions"), issues)
+    features = _features(name, doc.get("features"), issues)
     clauses = _clauses(name, doc.get("clauses"), issues)
-    provisions = _provisions(name, doc.get("provisions"), statuses, conditions, clauses, issues)
+    provisions = _provisions(name, doc.get("provisions"), statuses, conditions, features, clauses, issues)
 
     test_cases: dict[str, TestCase] = {}
     ixit: dict[str, str] = {}
@@ -87,6 +97,14 @@ def load(edition: str) -> Catalogue:
         assessment = str(doc["assessment"])
         assessment_ref, ixit, test_cases = _assessment(assessment, edition, provisions, issues)
         _apply_coverage(assessment, test_cases, issues)
+
+    via = _Via()
+    if doc.get("assessed_via"):
+        if doc.get("assessment"):
+            issues.append(f"{name}: give either assessment or assessed_via, not both")
+        else:
+            via = _assessed_via(name, doc["assessed_via"], edition, provisions, issues)
+            test_cases, ixit, assessment_ref = via.test_cases, via.ixit, via.assessment
 
     psti: list[PstiRequirement] = []
     if doc.get("psti"):
@@ -104,11 +122,14 @@ def load(edition: str) -> Catalogue:
             by_psti[pid].append(req.number)
     linked = {pid: Provision(id=p.id, clause=p.clause, status=p.status, conditions=p.conditions,
                              summary=p.summary, mandatory=p.mandatory, conditional=p.conditional,
-                             test_cases=by_provision[pid], psti=by_psti[pid])
+                             test_cases=by_provision[pid], psti=by_psti[pid], features=p.features,
+                             unassessed=via.unassessed.get(pid, ""))
               for pid, p in provisions.items()}
+    mappings = _mappings(edition, via, provisions)
     return Catalogue(edition=edition, title=_text(doc.get("title")), reference=_text(doc.get("reference")),
                      conditions=conditions, clauses=clauses, provisions=linked, test_cases=test_cases,
-                     psti=psti, assessment=assessment_ref, ixit_documents=ixit)
+                     psti=psti, assessment=assessment_ref, ixit_documents=ixit, features=features,
+                     assessed_via=via.edition, provision_map=via.provision_map, mappings=mappings)
 
 
 # --- files -----------------------------------------------------------------------------------
@@ -140,8 +161,9 @@ def _text(value: Any) -> str:
 
 # --- edition ---------------------------------------------------------------------------------
 
-def _statuses(name: str, raw: Any, issues: list[str]) -> dict[str, tuple[bool, bool]]:
-    out: dict[str, tuple[bool, bool]] = {}
+def _statuses(name: str, raw: Any, issues: list[str]) -> dict[str, tuple[bool, bool, bool]]:
+    """Status code -> (mandatory, conditional, feature-dependent)."""
+    out: dict[str, tuple[bool, bool, bool]] = {}
     if not isinstance(raw, dict) or not raw:
         issues.append(f"{name}: statuses must map each status code to its properties")
         return out
@@ -155,7 +177,28 @@ def _statuses(name: str, raw: Any, issues: list[str]) -> dict[str, tuple[bool, b
             # A property we have no rule for (e.g. feature-dependent) must not be silently ignored.
             issues.append(f"{name}: statuses.{code}: no applicability rule for {sorted(unknown)}")
             continue
-        out[str(code)] = (props["mandatory"], props["conditional"])
+        feature = props.get("feature", False)
+        if not isinstance(feature, bool):
+            issues.append(f"{name}: statuses.{code}: feature must be true or false")
+            continue
+        out[str(code)] = (props["mandatory"], props["conditional"], feature)
+    return out
+
+
+def _features(name: str, raw: Any, issues: list[str]) -> dict[str, str]:
+    """Table B.1 features (V3.1.3): letter -> what the product must have for an F status to apply."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        issues.append(f"{name}: features must map Table B.1 feature letters to their text")
+        return {}
+    out: dict[str, str] = {}
+    for key, text in raw.items():
+        if not isinstance(key, str) or not re.fullmatch(r"[a-z]{1,2}", key) \
+                or not isinstance(text, str) or not text.strip():
+            issues.append(f"{name}: features.{key}: needs a letter (quoted) and a text")
+            continue
+        out[key] = text.strip()
     return out
 
 
@@ -187,8 +230,8 @@ def _clauses(name: str, raw: Any, issues: list[str]) -> dict[str, str]:
     return out
 
 
-def _provisions(name: str, raw: Any, statuses: dict[str, tuple[bool, bool]], conditions: dict[int, str],
-                clauses: dict[str, str], issues: list[str]) -> dict[str, Provision]:
+def _provisions(name: str, raw: Any, statuses: dict[str, tuple[bool, bool, bool]], conditions: dict[int, str],
+                features: dict[str, str], clauses: dict[str, str], issues: list[str]) -> dict[str, Provision]:
     out: dict[str, Provision] = {}
     if not isinstance(raw, list) or not raw:
         issues.append(f"{name}: provisions must be a list in document order")
@@ -218,7 +261,7 @@ def _provisions(name: str, raw: Any, statuses: dict[str, tuple[bool, bool]], con
         known_status = status in statuses
         if not known_status:
             issues.append(f"{where}: status {status!r} is not one of {sorted(statuses)}")
-        mandatory, conditional = statuses.get(status, (False, False))
+        mandatory, conditional, feature = statuses.get(status, (False, False, False))
         conds = entry.get("conditions") or []
         if not isinstance(conds, list) or not all(isinstance(c, int) and not isinstance(c, bool) for c in conds):
             issues.append(f"{where}: conditions must be a list of Table B.1 numbers")
@@ -230,12 +273,24 @@ def _provisions(name: str, raw: Any, statuses: dict[str, tuple[bool, bool]], con
         for c in conds:
             if c not in conditions:
                 issues.append(f"{where}: condition {c} is not in Table B.1")
+        feats = entry.get("features") or []
+        if not isinstance(feats, list) or not all(isinstance(f, str) for f in feats):
+            issues.append(f"{where}: features must be a list of Table B.1 feature letters")
+            feats = []
+        if known_status and feature and not feats:
+            issues.append(f"{where}: status {status} needs the Table B.1 features it depends on")
+        if known_status and not feature and feats:
+            issues.append(f"{where}: status {status} takes no features, got {feats}")
+        for f in feats:
+            if f not in features:
+                issues.append(f"{where}: feature {f!r} is not in the edition's features")
         summary = entry.get("summary")
         if not isinstance(summary, str) or not summary.strip():
             issues.append(f"{where}: needs a summary")
             summary = ""
         out[pid] = Provision(id=pid, clause=clause, status=str(status), conditions=tuple(conds),
-                             summary=_text(summary), mandatory=mandatory, conditional=conditional)
+                             summary=_text(summary), mandatory=mandatory, conditional=conditional,
+                             features=tuple(feats))
     return out
 
 
@@ -382,3 +437,187 @@ def _psti(psti: str, edition: str, provisions: dict[str, Provision], issues: lis
         out.append(PstiRequirement(number=number, title=entry["title"].strip(), provisions=[str(p) for p in mapped],
                                    deemed_compliance=entry["deemed_compliance"], note=_text(entry.get("note"))))
     return out
+
+
+# --- reporting one edition through another's assessment (V3.1.3 via TS 103 701 V1.1.1) ---------
+
+class _Via:
+    """What ``assessed_via`` gives an edition: the predecessor's test cases on this edition's ids."""
+
+    def __init__(self) -> None:
+        self.edition: str | None = None
+        self.assessment: str | None = None
+        self.ixit: dict[str, str] = {}
+        self.test_cases: dict[str, TestCase] = {}
+        self.provision_map: dict[str, str] = {}  # predecessor provision -> this edition's provision
+        self.unassessed: dict[str, str] = {}  # this edition's provision -> why no test case counts for it
+
+
+def _assessed_via(name: str, raw: Any, edition: str, provisions: dict[str, Provision],
+                  issues: list[str]) -> _Via:
+    via = _Via()
+    if not isinstance(raw, dict) or not isinstance(raw.get("edition"), str):
+        issues.append(f"{name}: assessed_via needs the edition whose assessment is used")
+        return via
+    base_edition = normalise_edition(raw["edition"])
+    if base_edition == edition:
+        issues.append(f"{name}: assessed_via names the edition itself")
+        return via
+    try:
+        base = load(base_edition)
+    except CatalogueError as exc:
+        issues.append(f"{name}: assessed_via edition {base_edition}: {exc}")
+        return via
+    renamed = raw.get("provisions") or {}
+    unassessed = raw.get("unassessed") or {}
+    if not isinstance(renamed, dict) or not isinstance(unassessed, dict):
+        issues.append(f"{name}: assessed_via.provisions and .unassessed must be mappings")
+        return via
+    for old, new in renamed.items():
+        if old not in base.provisions:
+            issues.append(f"{name}: assessed_via.provisions: {old!r} is not a provision of {base_edition}")
+        if new not in provisions:
+            issues.append(f"{name}: assessed_via.provisions: {new!r} is not a provision of {edition}")
+    for pid in base.provisions:
+        target = str(renamed.get(pid, pid))
+        if target not in provisions:
+            issues.append(f"{name}: {base_edition} provision {pid} has no counterpart in {edition} "
+                          "(add it to assessed_via.provisions)")
+            continue
+        via.provision_map[pid] = target
+    covered = set(via.provision_map.values())
+    for pid, why in unassessed.items():
+        if pid not in provisions:
+            issues.append(f"{name}: assessed_via.unassessed: {pid!r} is not a provision of {edition}")
+        elif pid in covered:
+            issues.append(f"{name}: assessed_via.unassessed: {pid} receives {base_edition} test cases")
+        elif not isinstance(why, str) or not why.strip():
+            issues.append(f"{name}: assessed_via.unassessed.{pid}: needs the reason")
+        else:
+            via.unassessed[pid] = _text(why)
+    for pid in provisions:
+        if pid not in covered and pid not in via.unassessed:
+            issues.append(f"{name}: {pid} neither receives {base_edition} test cases nor says why in "
+                          "assessed_via.unassessed")
+    via.edition = base_edition
+    via.assessment = base.assessment
+    via.ixit = dict(base.ixit_documents)
+    via.test_cases = {
+        tid: TestCase(id=tc.id, provision=via.provision_map.get(tc.provision, tc.provision), kind=tc.kind,
+                      units=tc.units, ixit=tc.ixit, automated=tc.automated, automated_by=tc.automated_by,
+                      automated_kind=tc.automated_kind)
+        for tid, tc in base.test_cases.items()}
+    return via
+
+
+# --- other schemes: EN 18031-1, Singapore CLS (data/map-*.yaml) --------------------------------
+
+STRENGTHS = ("direct", "partial", "indicative")
+
+
+def _mapping_files() -> list[str]:
+    return sorted(p.name for p in _data().iterdir()
+                  if p.name.startswith(MAPPING_PREFIX) and p.name.endswith(".yaml"))
+
+
+def _mappings(edition: str, via: _Via, provisions: dict[str, Provision]) -> list[SchemeMapping]:
+    """Every scheme mapping that names this edition's provisions, or its assessed_via edition's
+    (translated to this edition's ids)."""
+    issues: list[str] = []
+    out = [m for m in (_mapping(name, edition, via, provisions, issues) for name in _mapping_files()) if m]
+    if issues:
+        raise CatalogueError(issues)
+    return out
+
+
+def _mapping(name: str, edition: str, via: _Via, provisions: dict[str, Provision],
+             issues: list[str]) -> SchemeMapping | None:
+    doc = _yaml(name)
+    on = normalise_edition(str(doc.get("edition", "")))
+    if on == edition:
+        translate: dict[str, str] = {}
+    elif via.edition and on == via.edition:
+        translate = via.provision_map
+    else:
+        return None  # a mapping onto another edition
+    for key in ("scheme", "reference", "title", "note"):
+        if not isinstance(doc.get(key), str) or not doc[key].strip():
+            issues.append(f"{name}: needs {key}")
+    raw = doc.get("entries")
+    if not isinstance(raw, list) or not raw:
+        issues.append(f"{name}: entries must be a list")
+        return None
+    mandatory = [pid for pid, p in provisions.items() if p.mandatory]
+    entries: list[SchemeEntry] = []
+    seen: set[str] = set()
+    for i, entry in enumerate(raw):
+        where = f"{name}: entries[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str) \
+                or not isinstance(entry.get("title"), str):
+            issues.append(f"{where}: needs id and title")
+            continue
+        eid = entry["id"]
+        where = f"{name}: {eid}"
+        if eid in seen:
+            issues.append(f"{where}: listed twice")
+        seen.add(eid)
+        strength = entry.get("strength")
+        if strength not in STRENGTHS:
+            issues.append(f"{where}: strength {strength!r} is not one of {list(STRENGTHS)}")
+        mapped = entry.get("provisions") or []
+        if not isinstance(mapped, list):
+            issues.append(f"{where}: provisions must be a list")
+            mapped = []
+        ids: list[str] = []
+        for pid in mapped:
+            target = translate.get(str(pid), str(pid))
+            if target not in provisions:
+                issues.append(f"{where}: provision {pid!r} is not in edition {on}")
+            elif target not in ids:
+                ids.append(target)
+        if entry.get("all_mandatory") is True:
+            ids += [pid for pid in mandatory if pid not in ids]
+        beyond = _text(entry.get("beyond_harness"))
+        if not ids and not beyond:
+            issues.append(f"{where}: maps no provision; say why in beyond_harness")
+        entries.append(SchemeEntry(id=eid, title=_text(entry["title"]), provisions=ids, strength=str(strength),
+                                   note=_text(entry.get("note")), beyond_harness=beyond,
+                                   requirements=tuple(str(r) for r in entry.get("requirements") or ())))
+    return SchemeMapping(scheme=_text(doc.get("scheme")), reference=_text(doc.get("reference")),
+                         title=_text(doc.get("title")), note=_text(doc.get("note")),
+                         status=_text(doc.get("status")), entries=entries,
+                         translated_from=on if translate else None)
+
+
+# --- which edition a report uses -------------------------------------------------------------
+
+def run_report_edition(run_dir: Any) -> str | None:
+    """The edition the run's profile chose for its report (``report_edition`` in a session record),
+    or None. A damaged line is skipped: the report model says what is wrong with the log."""
+    import json
+    from pathlib import Path
+
+    folder = Path(run_dir) / "results"
+    found: str | None = None
+    if not folder.is_dir():
+        return None
+    for seg in sorted(folder.glob("segment-*.jsonl")):
+        for line in seg.read_text(encoding="utf-8", errors="replace").splitlines():
+            if '"session"' not in line:
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(rec, dict) and rec.get("record") == "session" and isinstance(rec.get("report_edition"), str):
+                found = rec["report_edition"]
+    return found
+
+
+def report_catalogue(edition: str | None = None, run_dir: Any = None) -> Catalogue | None:
+    """The catalogue a report is built against: ``edition`` when given, else the one the run's profile
+    chose, else None (the report model then uses the default edition)."""
+    chosen = edition or (run_report_edition(run_dir) if run_dir is not None else None)
+    if not chosen:
+        return None
+    return load_catalogue(chosen)

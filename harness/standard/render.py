@@ -58,6 +58,14 @@ def format_catalogue(cat: Catalogue, ics: Any = None, *, only_automated: bool = 
         out += ["", "Applicability notes:"]
         out += [f"  {reason}" for _, reason in notes]  # each reason starts with its provision id
 
+    unassessed = [(pid, p.unassessed) for pid, p in cat.provisions.items() if p.unassessed]
+    if unassessed and not only_automated:
+        out += ["", "Without a test case (an assessor judges them; reported PENDING_REVIEW):"]
+        out += [f"  {pid}: {why}" for pid, why in unassessed]
+    if cat.assessed_via:
+        out += ["", f"Test cases: {cat.assessment} assesses EN 303 645 {cat.assessed_via}; their verdicts count "
+                    f"for the provisions shown here ({', '.join(f'{a} -> {b}' for a, b in cat.provision_map.items() if a != b)})."]
+
     out += ["", *summary_lines(cat, decisions, only_automated)]
     return "\n".join(out)
 
@@ -81,7 +89,7 @@ def _applies(decision: Applicability) -> str:
     if not decision.applicable:
         return "no"
     # A plain "yes" only when the ICS answered the conditions and did not claim N/A.
-    if decision.support == "N/A" or decision.unanswered:
+    if decision.support == "N/A" or decision.unanswered or decision.unanswered_features:
         return "yes*"
     return "yes"
 

@@ -113,3 +113,60 @@ def test_writes_refused_for_authentication_reach_no_setting(tmp_path: Path) -> N
     unit.run = run  # type: ignore[method-assign]
     r = resilience.malformed_input(unit)  # type: ignore[arg-type]
     assert r.verdict == Verdict.INCONCLUSIVE and "http_401" in r.reason, r.reason
+
+
+class SilentAfterInput(ScriptedUnit):
+    """The unit goes silent after the oversized MQTT line: either it crashed (a power cycle brings it
+    back) or the lab froze (the bench supply does not answer either, or the link stays dead)."""
+
+    def __init__(self, tmp: Path, *, cause: str, power_cycle: bool = True) -> None:
+        super().__init__(tmp)
+        self.cause, self.silent, self.cycles = cause, False, 0
+        if power_cycle:
+            self.profile.procedures["power_cycle"] = []
+
+    def run(self, procedure: str, **kw: Any) -> ProcedureResult:
+        if procedure == "power_cycle":
+            self.cycles += 1
+            if self.cause == "lab_freeze":
+                raise LabFault("supply: no answer to OUTP OFF within 5 s (VI_ERROR_TMO)")
+            self.silent = self.cause == "dead_link"  # the link stays dead: the unit cannot be heard
+            return ProcedureResult(procedure)
+        if self.silent and procedure in ("attention", "read_setting", "set_setting"):
+            return ProcedureResult(procedure, outcome="timeout", detail="no prompt within 2 s")
+        result = super().run(procedure, **kw)
+        if procedure == "input_mqtt" and len(kw["input"]) > 60_000:
+            self.silent = True
+        return result
+
+
+def _fuzz_rows(r: Any) -> list[dict[str, Any]]:
+    return next(e for e in r.evidence if e.name.startswith("malformed inputs")).data
+
+
+def test_a_crash_is_told_from_a_lab_freeze_by_the_bench(tmp_path: Path) -> None:
+    unit = SilentAfterInput(tmp_path, cause="crash")
+    r = resilience.malformed_input(unit)  # type: ignore[arg-type]
+    assert r.verdict == Verdict.FAIL and "64 KiB" in r.reason, r.reason
+    assert unit.cycles == 1 and not unit.silent  # recovered: the run goes on
+    finding = next(e for e in r.evidence if e.kind == "finding")
+    assert "power-cycled" in finding.data["lab side shown working by"]
+    assert _fuzz_rows(r)[-1]["alive before"] is True and _fuzz_rows(r)[-1]["alive after"] is False
+
+
+def test_a_lab_freeze_during_the_inputs_is_inconclusive_with_its_cause(tmp_path: Path) -> None:
+    # Was: FAIL "the device stopped answering after mqtt input …" although the bench had frozen.
+    r = resilience.malformed_input(SilentAfterInput(tmp_path, cause="lab_freeze"))  # type: ignore[arg-type]
+    assert r.verdict == Verdict.INCONCLUSIVE, r.reason
+    assert "VI_ERROR_TMO" in r.reason and "lab freeze" in r.reason, r.reason
+
+
+def test_a_unit_still_silent_after_the_power_cycle_is_not_judged(tmp_path: Path) -> None:
+    r = resilience.malformed_input(SilentAfterInput(tmp_path, cause="dead_link"))  # type: ignore[arg-type]
+    assert r.verdict == Verdict.INCONCLUSIVE and "even after" in r.reason, r.reason
+
+
+def test_without_a_power_cycle_a_silence_is_not_a_crash(tmp_path: Path) -> None:
+    unit = SilentAfterInput(tmp_path, cause="crash", power_cycle=False)
+    r = resilience.malformed_input(unit)  # type: ignore[arg-type]
+    assert r.verdict == Verdict.INCONCLUSIVE and "power_cycle" in r.reason, r.reason

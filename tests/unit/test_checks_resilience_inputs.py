@@ -72,12 +72,37 @@ def test_undelivered_inputs_are_not_delivered() -> None:
     assert judge_input_validation(obs([probe()], fuzz(2) + lost)).verdict == "INCONCLUSIVE"
 
 
+PROVEN = "the bench power-cycled the unit and it answered again over the same link"
+
+
 def test_crash_after_delivered_input_fails() -> None:
-    crash = fuzz(2) + [FuzzCase("mqtt", "'{\"a\": [[[[['", False)]
+    crash = fuzz(2) + [FuzzCase("mqtt", "'{\"a\": [[[[['", False, alive_before=True, lab_proof=PROVEN)]
     r = judge_input_validation(obs([probe()], crash, fuzz_planned=10))
     assert r.verdict == "FAIL" and "mqtt" in r.reason
-    r = judge_input_validation(obs([probe(alive_after=False)]))
+    finding = next(e for e in r.evidence if e.kind == "finding")
+    assert finding.data["lab side shown working by"] == PROVEN
+    r = judge_input_validation(obs([probe(alive_after=False, alive_before=True, lab_proof=PROVEN)]))
     assert r.verdict == "FAIL" and "setting NtpServer1" in r.reason
+
+
+def test_silence_without_a_working_lab_is_inconclusive_not_fail() -> None:
+    # Seen: a serial server that froze mid-run read as "the device stopped answering" (FAIL).
+    frozen = FuzzCase("serial", "'%s%n'", False, alive_before=True,
+                      lab_fault="the power cycle through the bench failed: supply: VI_ERROR_TMO")
+    r = judge_input_validation(obs([probe()], fuzz(2) + [frozen], fuzz_planned=10))
+    assert r.verdict == "INCONCLUSIVE" and "VI_ERROR_TMO" in r.reason and "lab" in r.reason, r.reason
+    nothing = FuzzCase("serial", "'%s%n'", False, alive_before=True)
+    assert judge_input_validation(obs([probe()], [nothing])).verdict == "INCONCLUSIVE"
+    r = judge_input_validation(obs([probe(alive_after=False, alive_before=True,
+                                          lab_fault="the profile declares no power_cycle procedure")]))
+    assert r.verdict == "INCONCLUSIVE" and "power_cycle" in r.reason
+
+
+def test_silence_after_a_unit_not_proven_alive_before_is_inconclusive() -> None:
+    # The probe before this input met a link error (alive None): the unit may have stopped earlier.
+    unknown = FuzzCase("serial", "'x'", False, alive_before=None, lab_proof=PROVEN)
+    r = judge_input_validation(obs([probe()], fuzz(2) + [unknown]))
+    assert r.verdict == "INCONCLUSIVE" and "right before" in r.reason, r.reason
 
 
 def test_liveness_alone_is_not_a_pass() -> None:

@@ -42,3 +42,16 @@ def test_a_one_unit_run_names_the_other_units_missing_secrets_at_start(tmp_path:
     assert any("SIM_U2_LABEL" in p for p in problems) and any("SIM_U3_LABEL" in p for p in problems)
     assert not any("SIM_U1_LABEL" in p for p in problems)
     assert bench.unresolved_passwords(["U1", "U2", "U3"]) == []
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_escaped(tmp_path: Path) -> None:
+    import os
+    name = os.fsencode(tmp_path) + b"/bad\xff.yaml"
+    with open(name, "wb") as fh:
+        fh.write((ROOT / "device_profiles" / "template-real-device.yaml").read_bytes())
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}
+    out = subprocess.run([sys.executable.encode(), b"-m", b"harness.cli", b"validate", name], capture_output=True,
+                         timeout=60, cwd=ROOT, env=env)
+    assert b"Traceback" not in out.stderr, out.stderr
+    assert out.returncode in (0, 2)
+    assert b"bad\\udcff.yaml" in out.stdout + out.stderr
