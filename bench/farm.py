@@ -96,11 +96,15 @@ def run_n(n: int, time_scale: float, tmp: Path, jobs: int | None) -> dict:
         wall = time.monotonic() - t0
     units = [float(x) for x in re.findall(r"^unit U\d+: pytest exit code \S+ in ([\d.]+) s", proc.stdout, re.M)]
     verdicts: dict[str, int] = {}
+    causes: dict[str, int] = {}  # why a case was INCONCLUSIVE (a starved 2-core machine times out)
     from harness.results import latest_by_case
-    for rec in latest_by_case(tmp / f"n{n}-run").values():
+    for (tc, _unit), rec in latest_by_case(tmp / f"n{n}-run").items():
         verdicts[rec["verdict"]] = verdicts.get(rec["verdict"], 0) + 1
+        if rec["verdict"] == "INCONCLUSIVE":
+            cause = f"{tc}: {re.sub(r'[0-9.]+', '#', str(rec.get('reason', '')))[:120]}"
+            causes[cause] = causes.get(cause, 0) + 1
     return {"n": n, "wall": wall, "exit": proc.returncode, "unit_max": max(units, default=0.0),
-            "unit_mean": sum(units) / len(units) if units else 0.0, "verdicts": verdicts}
+            "unit_mean": sum(units) / len(units) if units else 0.0, "verdicts": verdicts, "causes": causes}
 
 
 def main() -> int:
@@ -109,15 +113,20 @@ def main() -> int:
     ap.add_argument("--time-scale", type=float, default=1.0, help="simulator delay factor (1.0 = realistic)")
     ap.add_argument("--jobs", type=int, help="workers at once (default: one per unit)")
     ap.add_argument("--no-update-group", action="store_true", help="skip bench/update_overhead.py")
+    ap.add_argument("--keep", help="keep the simulators' and runs' files in this directory")
     args = ap.parse_args()
     counts = [int(x) for x in args.units.split(",") if x.strip()]
     rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-farm-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-farm-") as scratch:
+        tmp = Path(args.keep).resolve() if args.keep else Path(scratch)
+        tmp.mkdir(parents=True, exist_ok=True)
         for n in counts:
-            row = run_n(n, args.time_scale, Path(tmp), args.jobs)
+            row = run_n(n, args.time_scale, tmp, args.jobs)
             rows.append(row)
             print(f"N={n:3d}  wall {row['wall']:8.1f} s  per-unit worker mean {row['unit_mean']:6.1f} s, "
                   f"max {row['unit_max']:6.1f} s  exit {row['exit']}  verdicts {row['verdicts']}", flush=True)
+            for cause, count in sorted(row["causes"].items(), key=lambda kv: -kv[1])[:5]:
+                print(f"        {count:3d} x INCONCLUSIVE  {cause}")
     base = next((r for r in rows if r["n"] == 1), None)
     if base:
         for r in rows:

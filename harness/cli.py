@@ -125,7 +125,9 @@ def _default_run_dir(profile_path: str, reports: str = "reports") -> Path:
 def _pytest_cmd(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", str(_suites_dir(args.suites)), "--profile", args.profile,
            "--run-dir", str(run_dir), "--alluredir", str(run_dir / "allure-results"),
-           "-p", "no:cacheprovider", "--rootdir", str(_rootdir(args)),
+           # labgrid's own pytest plugin (the farm extra) reconfigures logging; the harness drives
+           # labgrid itself and needs none of it.
+           "-p", "no:cacheprovider", "-p", "no:labgrid", "--rootdir", str(_rootdir(args)),
            "-o", "console_output_style=classic", "-v" if not args.quiet else "-q"]
     if args.lab:
         cmd += ["--lab", args.lab]
@@ -331,11 +333,15 @@ def _run_parallel(args: argparse.Namespace, bench: object, run_dir: Path, extra:
 
 def _finish(run_dir: Path, args: argparse.Namespace) -> int:
     from harness.report import build_reports, exit_code, summary_lines
-    from harness.report.model import build_report_model
     if not (run_dir / "results").is_dir():
         return _error(f"{run_dir} has no results log")
-    paths = build_reports(run_dir, allure=not getattr(args, "no_allure", False))
-    model = build_report_model(run_dir)
+    from harness.standard import CatalogueError, report_catalogue
+    try:
+        catalogue = report_catalogue(None, run_dir)  # the edition the profile chose (default V2.1.1)
+    except CatalogueError as exc:
+        return _error(str(exc))
+    paths = build_reports(run_dir, catalogue=catalogue, allure=not getattr(args, "no_allure", False))
+    model = paths.model
     for line in summary_lines(model):
         print(line)
     print(f"conformance report: {paths.html}")

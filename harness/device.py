@@ -147,6 +147,19 @@ class Device:
         for transcript in self.transcripts().values():
             transcript.note(text)
 
+    def reopen_links(self, kind: str) -> list[str]:
+        """Close the open links of one kind (e.g. "mqtt" after the lab broker's listener went away
+        and came back): the next procedure that needs one opens it afresh. Returns their names."""
+        closed = []
+        for name in [n for n in self._links if self._link_kind(n) == kind]:
+            link = self._links.pop(name)
+            closed.append(name)
+            try:
+                link.close()
+            except Exception as exc:  # noqa: BLE001 - a link that cannot even close is gone anyway
+                self.note(f"closing the lost {kind} link {name}: {type(exc).__name__}: {exc}")
+        return closed
+
     def close(self) -> None:
         for link in self._links.values():
             link.close()

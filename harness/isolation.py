@@ -44,6 +44,7 @@ LEAVES: dict[str, frozenset[str]] = {
     "5.8-1-2": frozenset({"settings"}),
     "6-2-2": frozenset({"settings"}),
     "6-3-2": frozenset({"settings"}),
+    "5.9-3-2": frozenset({"broker"}),
     "5.4-1-2": frozenset({"settings"}),
     "5.5-4-2": frozenset({"lockout", "power"}),
     "5.7-2-2": frozenset({"firmware"}),

@@ -38,6 +38,19 @@ def wants_lab_services(bench: Bench) -> bool:
                for link in bench.profile.links.values())
 
 
+def check_broker_scope(bench: Bench, url: str, where: str) -> None:
+    """An MQTT broker URL of the lab: its host (and port) in the declared networks, a host name only
+    if the lab declares it; OutOfScope before any packet (or DNS query) leaves."""
+    from harness.links.mqtt import parse_url
+    from harness.scope import OutOfScope
+
+    _, host, port = parse_url(url)
+    try:
+        bench.scope().check_target(host, port)
+    except OutOfScope as exc:
+        raise OutOfScope(f"{where}: {exc}") from None
+
+
 @contextlib.contextmanager
 def observe_existing_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
     """Log in to the existing broker with the observer account and record what is published."""
@@ -45,6 +58,8 @@ def observe_existing_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, A
 
     cfg = bench.lab.broker
     assert cfg is not None and cfg.url is not None and cfg.observer is not None
+    for where, url in [("broker.url", cfg.url)] + [(f"broker.also_observe[{i}]", u) for i, u in enumerate(cfg.also_observe)]:
+        check_broker_scope(bench, url, where)
     user = str(bench.resolve(cfg.observer.user, where="broker.observer.user"))
     password = str(bench.resolve(cfg.observer.password, where="broker.observer.password"))
     REDACTOR.add(password, "broker observer password")
@@ -54,7 +69,7 @@ def observe_existing_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, A
         ca = str(path if path.is_absolute() else bench.base_dir / path)
     broker = ObservedBroker(cfg.url, observer=(user, password), topics=cfg.observer.topics, ca=ca,
                             workdir=workdir, timeout=float(bench.lab.timeouts.get("broker", 10.0)),
-                            also_observe=cfg.also_observe)
+                            also_observe=cfg.also_observe, scope=bench.scope())
     observer = BrokerObserver(broker).start()
     try:
         # broker_account: a profile's own MQTT link on `broker: lab` logs in as the observer.
@@ -73,6 +88,8 @@ def start_lab_broker(bench: Bench, workdir: Path) -> Iterator[dict[str, Any]]:
     from harness.lab.capture import BrokerCapture
 
     cfg = bench.lab.broker
+    host = cfg.host if cfg is not None else "127.0.0.1"
+    bench.scope().check_host(host)  # the lab broker listens (and devices connect) in a declared network
     accounts: dict[str, str] = {}
     for unit in bench.profile.units:
         password = secrets.token_urlsafe(18)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -79,6 +80,30 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[_STATE] = {"run_dir": Path(run_dir), "devices": {}, "bench": None, "log": None}
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """With --unit, say once (the controller, not each xdist worker) which other units' label
+    passwords the cross-unit test cases will miss."""
+    import sys
+
+    config = session.config
+    units = config.getoption("unit", default=None)
+    if not units or hasattr(config, "workerinput") or not config.getoption("profile", default=None):
+        return
+    try:
+        bench = open_bench(config.getoption("profile"), config.getoption("lab"),
+                           runtime_path=config.getoption("runtime"))
+        lines = bench.unresolved_note(list(units))
+    except ConfigError:
+        return  # _open reports it as a usage error
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    for line in lines:
+        if reporter is not None:
+            reporter.write_line(line, yellow=True)
+        else:
+            print(line, file=sys.stderr)
+
+
 def _state(config: pytest.Config) -> dict[str, Any] | None:
     return config.stash.get(_STATE, None)
 
@@ -123,10 +148,33 @@ def _write_session(config: pytest.Config, bench: Bench, log: ResultsLog, units: 
     for pid in cat.provisions:
         a = cat.applicability(pid, bench.profile.ics)
         applicability[pid] = {"applicable": a.applicable, "reason": a.reason}
+    # Label passwords of units outside this run that the cross-unit test cases will miss (names only).
+    unresolved = bench.unresolved_passwords(units) if config.getoption("unit") else []
+    report_edition = getattr(getattr(bench.profile, "standard", None), "edition", None)
     log.write_session(run_id=_run_id(config), runner="pytest", profile=bench.fingerprint(),
+                      unresolved_secrets=unresolved,
                       lab=bench.lab_fingerprint(), units=units, argv=list(config.invocation_params.args),
-                      applicability=applicability, edition=cat.edition,
-                      report_edition=getattr(getattr(bench.profile, "standard", None), "edition", None))
+                      applicability=applicability, edition=cat.edition, report_edition=report_edition,
+                      report_applicability=_report_applicability(report_edition, cat.edition, bench))
+
+
+def _report_applicability(edition: str | None, tested: str, bench: Bench) -> dict[str, Any] | None:
+    """Applicability computed with the edition the report is written against, when the profile
+    chose another one than the test cases assess (its own conditions and features)."""
+    if not edition:
+        return None
+    from harness.standard import load_catalogue
+    try:
+        cat = load_catalogue(edition)
+    except Exception:  # noqa: BLE001 - the report says the edition is unknown; the run goes on
+        return None
+    if cat.edition == tested:
+        return None
+    out = {}
+    for pid in cat.provisions:
+        a = cat.applicability(pid, bench.profile.ics)
+        out[pid] = {"applicable": a.applicable, "reason": a.reason}
+    return out
 
 
 def _run_id(config: pytest.Config) -> str:
@@ -359,6 +407,10 @@ def device_for(request: pytest.FixtureRequest, unit_id: str) -> Device:
 def conclude(ctx: TestCaseContext, result: CheckResult) -> None:
     """End the test with the verdict of a check."""
     ctx.conclude(result)
+    from harness.cases.runs import settle_verdict_of
+    # The end-of-test liveness probe may still void a PASS or FAIL (a unit that stopped answering):
+    # it runs now, so pytest's outcome shows the verdict the record gets.
+    settle_verdict_of(ctx)
     v = ctx.result.verdict if ctx.result else result.verdict
     if v == Verdict.PASS:
         return
@@ -403,6 +455,27 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]):  #
         # An attribute, not user_properties (that list is shared by every phase's report); it
         # travels with the report from an xdist worker to the controller.
         report.conformance_verdict = verdict  # type: ignore[attr-defined]
+        ctx = item.stash.get(_TC, None)
+        reason = ctx.result.reason if ctx is not None and ctx.result is not None else _cause(call.excinfo) \
+            if call.excinfo is not None else ""
+        report.conformance_reason = _redacted(reason)  # type: ignore[attr-defined]
+    if report.when == "teardown":
+        _teardown_changed_verdict(item, report)
+
+
+def _teardown_changed_verdict(item: pytest.Item, report: pytest.TestReport) -> None:
+    """Safety net: a verdict changed after the call phase (a test that concluded without
+    ``conclude``, then a unit that stopped answering voided it) must not pass silently while the
+    record says otherwise. The record is written before this report (the tc fixture's teardown)."""
+    ctx = item.stash.get(_TC, None)
+    call = item.stash.get(_PHASES, {}).get("call", (None, None))[0]
+    said = getattr(call, "conformance_verdict", None) if call is not None else None
+    final = Verdict(ctx.result.verdict).value if ctx is not None and ctx.result is not None else None
+    if said and final and final != said and report.passed:
+        report.outcome = "failed"
+        report.longrepr = f"{final}: {ctx.result.reason}"
+        report.conformance_verdict = final  # type: ignore[attr-defined]
+        report.conformance_reason = _redacted(ctx.result.reason)  # type: ignore[attr-defined]
 
 
 def _verdict_of_phase(item: pytest.Item, report: pytest.TestReport, call: pytest.CallInfo[Any]) -> str | None:
@@ -437,11 +510,11 @@ def pytest_report_teststatus(report: pytest.TestReport, config: pytest.Config) -
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
     verdict = getattr(report, "conformance_verdict", None)
-    if verdict and (report.when == "call" or not report.passed):
-        _VERDICT_COUNTS[verdict] = _VERDICT_COUNTS.get(verdict, 0) + 1
+    if verdict:
+        _VERDICT_COUNTS[report.nodeid] = verdict  # a later phase's (a settled verdict) replaces the earlier
 
 
-_VERDICT_COUNTS: dict[str, int] = {}
+_VERDICT_COUNTS: dict[str, str] = {}  # nodeid -> the verdict its reports last said
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
@@ -449,10 +522,23 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         return
     order = [v.value for v in (Verdict.PASS, Verdict.FAIL, Verdict.INCONCLUSIVE, Verdict.PENDING_REVIEW,
                                Verdict.NOT_APPLICABLE)]
-    counts = ", ".join(f"{_VERDICT_COUNTS[v]} {v}" for v in order if _VERDICT_COUNTS.get(v))
+    tally = Counter(_VERDICT_COUNTS.values())
+    counts = ", ".join(f"{tally[v]} {v}" for v in order if tally.get(v))
+    # Reports in our own categories do not reach pytest's FAILURES / ERRORS sections: their reasons here.
+    inconclusive = terminalreporter.stats.get("inconclusive", [])
+    if inconclusive:
+        terminalreporter.section("INCONCLUSIVE (the lab could not judge)", sep="-", yellow=True)
+        for rep in inconclusive:
+            reason = " ".join(str(getattr(rep, "conformance_reason", "") or "").split())
+            terminalreporter.write_line(f"{rep.nodeid}: {reason[:300]}")
     terminalreporter.write_line(f"conformance verdicts (test case records): {counts}; "
                                 "INCONCLUSIVE is a lab-side stop, PENDING_REVIEW awaits the assessor "
                                 "(harness assess RUN_DIR)")
+
+
+def _redacted(text: str) -> str:
+    from harness.redact import REDACTOR
+    return REDACTOR.redact(str(text))
 
 
 def _cause(excinfo: Any) -> str:

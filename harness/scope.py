@@ -3,7 +3,11 @@
 Two layers:
 
 - ``networks``: addresses, CIDR networks or host names the profile and lab declare. A destination
-  outside them is refused (``check_host``), whatever the port.
+  outside them is refused (``check_host``), whatever the port. A host name is looked up only when
+  it is declared: listed in ``networks`` (then DNS may answer for it), or mapped to an address in
+  ``hosts`` (no lookup at all; the address must be in the networks). Any other name is refused
+  before a lookup, so not even a DNS query leaves for it. ``localhost`` is the loopback address
+  (RFC 6761: never sent to DNS).
 - ``ports`` (optional): a further restriction per declared address, network or name, e.g.
   ``{"127.77.0.1": {"tcp/*"}, "10.0.0.0/24": {"tcp/80", "tcp/443", "udp/53"}}``. Rules are
   ``PROTO/PORT``, ``PROTO/LOW-HIGH``, ``PROTO/*`` or ``*`` (any protocol, any port); PROTO is
@@ -88,6 +92,7 @@ class Scope:
     networks: list[str] = field(default_factory=list)  # CIDR networks, addresses or host names
     timeout: float = 5.0
     ports: dict[str, set[str]] = field(default_factory=dict)  # key (address/network/name) -> rules
+    hosts: dict[str, str] = field(default_factory=dict)  # host name -> address, known without DNS
 
     def __post_init__(self) -> None:
         # Rules are parsed once, so a typo in a lab file fails at load time, not mid-run.
@@ -108,19 +113,35 @@ class Scope:
                 continue
         return out
 
+    def _mapped(self, host: str) -> str | None:
+        wanted = host.rstrip(".").lower()
+        for name, address in self.hosts.items():
+            if name.rstrip(".").lower() == wanted:
+                return address
+        return "127.0.0.1" if wanted == "localhost" else None
+
     def check_host(self, host: str) -> str:
         """Return the address to connect to, or raise OutOfScope. Names are resolved once here
         and the resolved address is what the caller must use (no second lookup to race)."""
+        if not isinstance(host, str) or not host:
+            raise OutOfScope(f"no host to check ({host!r}); refused before sending anything")
         names_ok = host in self.networks
         try:
-            addr = ipaddress.ip_address(host)
+            addr = ipaddress.ip_address(host.strip("[]"))
             addresses = [addr]
         except ValueError:
-            try:
-                infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-            except OSError as exc:
-                raise OutOfScope(f"cannot resolve {host!r}: {exc}") from None
-            addresses = [ipaddress.ip_address(i[4][0]) for i in infos]
+            mapped = None if names_ok else self._mapped(host)
+            if mapped is not None:
+                addresses = [ipaddress.ip_address(mapped)]
+            elif not names_ok:
+                raise OutOfScope(f"host name {host!r} is not declared by the lab (list it under `networks:` or give "
+                                 f"its address under `hosts:`); refused before any DNS lookup") from None
+            else:
+                try:
+                    infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+                except (OSError, UnicodeError) as exc:
+                    raise OutOfScope(f"cannot resolve {host!r}: {exc}") from None
+                addresses = [ipaddress.ip_address(i[4][0].split("%")[0]) for i in infos]
         nets = self._nets()
         for a in addresses:
             if names_ok or any(a in n for n in nets):

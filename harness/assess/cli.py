@@ -52,6 +52,7 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--assessor", help="name of the assessor deciding (asked once when interactive)")
     a.add_argument("--lab", help="lab configuration: its secrets are masked in what is recorded")
     a.add_argument("--no-report", action="store_true", help="do not rebuild the reports afterwards")
+    a.add_argument("--edition", help="EN 303 645 edition of the report (default: the one the profile chose)")
     a.set_defaults(func=cmd_assess)
 
 
@@ -70,14 +71,36 @@ def open_items(model: Any) -> list[dict[str, Any]]:
                       "question": c.question or c.reason, "pass_needs": needs, "ixit_to_read": c.ixit,
                       "ixit": ixit, "recorded": c.verdict})
     for p in model.provisions:
+        if p.verdict == "PENDING_REVIEW" and p.unassessed and not p.results:
+            # A provision no test case assesses (new in a later edition): decided as a provision.
+            items.append({"test_case": "", "provision": p.id, "unit": None, "label": f"provision {p.id}",
+                          "title": p.summary, "question": f"Does the product meet {p.id} ({p.summary.rstrip('.')})? "
+                          f"No test case assesses it: {p.unassessed}.", "pass_needs": "", "ixit_to_read": [], "ixit": [],
+                          "recorded": "PENDING_REVIEW"})
+    catalogue = _catalogue()
+    for p in model.provisions:
         for miss in p.missing:
             tc, _, unit = miss.partition(" [")
             unit = unit.rstrip("]")
+            q = None
+            if catalogue is not None and tc in catalogue.test_cases:
+                from harness.assess.questions import question_for
+                q = question_for(catalogue, tc)
             items.append({"test_case": tc, "unit": None if unit in ("any unit", "profile") else unit,
                           "label": miss, "title": p.summary,
-                          "question": f"no runner recorded {miss}: run it, or judge it by hand ({p.id}: {p.summary})",
-                          "pass_needs": "", "ixit_to_read": [], "ixit": [], "recorded": "no record"})
+                          "question": (f"(no runner recorded it: run it, or judge it by hand) {q.question}" if q else
+                                       f"no runner recorded {miss}: run it, or judge it by hand ({p.id}: {p.summary})"),
+                          "pass_needs": q.pass_needs if q else "", "ixit_to_read": q.documents if q else [],
+                          "ixit": [], "recorded": "no record"})
     return items
+
+
+def _catalogue() -> Any:
+    try:
+        from harness.standard import load_catalogue
+        return load_catalogue()
+    except Exception:  # noqa: BLE001 - the listing still names the test case without its question
+        return None
 
 
 def _short(data: Any, limit: int = 600) -> str:
@@ -85,13 +108,16 @@ def _short(data: Any, limit: int = 600) -> str:
     return text if len(text) <= limit else text[:limit] + " …"
 
 
-def print_items(items: list[dict[str, Any]], out: TextIO) -> None:
+def print_items(items: list[dict[str, Any]], out: TextIO, numbered: tuple[int, int] | None = None) -> None:
+    """The items with their question and IXIT; ``numbered``: one item of a longer list (n, total)."""
     if not items:
         print("No open assessor items: every test case has a verdict.", file=out)
         return
-    print(f"{len(items)} open assessor item(s):", file=out)
-    for n, item in enumerate(items, start=1):
-        print(f"\n[{n}/{len(items)}] {item['label']} ({item['recorded']}) {item['title']}".rstrip(), file=out)
+    if numbered is None:
+        print(f"{len(items)} open assessor item(s):", file=out)
+    first, total = numbered or (1, len(items))
+    for n, item in enumerate(items, start=first):
+        print(f"\n[{n}/{total}] {item['label']} ({item['recorded']}) {item['title']}".rstrip(), file=out)
         print(f"  Question: {item['question']}", file=out)
         if item["pass_needs"]:
             print(f"  A PASS needs: {item['pass_needs']}", file=out)
@@ -115,10 +141,10 @@ def _run_identity(model: Any) -> tuple[str, str]:
 def _already(decision: Decision, recorded: list[Any]) -> bool:
     """The same decision is in the log already (a file imported twice): not appended again."""
     for d in recorded:
-        if (d.test_case, d.unit, d.verdict, d.assessor, d.date, d.rationale, d.profile_sha256, d.firmware,
-                d.overrides) == (decision.test_case, decision.unit, decision.verdict, decision.assessor,
-                                 decision.date, decision.rationale, decision.profile_sha256, decision.firmware,
-                                 decision.overrides):
+        if (d.test_case, d.provision, d.unit, d.verdict, d.assessor, d.date, d.rationale, d.profile_sha256,
+                d.firmware, d.overrides) == (decision.test_case, decision.provision, decision.unit, decision.verdict,
+                                             decision.assessor, decision.date, decision.rationale,
+                                             decision.profile_sha256, decision.firmware, decision.overrides):
             return True
     return False
 
@@ -132,14 +158,14 @@ def record_decisions(run_dir: Path, decisions: list[Decision], source: str, mode
     by_key = {(c.test_case, c.unit): c for c in model.cases}
     written = 0
     for d in decisions:
-        label = f"{d.test_case} [{d.unit or 'profile'}]"
+        label = f"{d.test_case} [{d.unit or 'profile'}]" if d.test_case else f"provision {d.provision}"
         if _already(d, model.decisions):
             print(f"  {label}: already recorded", file=out)
             continue
         log.write_decision(d.to_record(source=source))
         written += 1
         stale = stale_reason({"profile_sha256": d.profile_sha256, "firmware": d.firmware}, sha, firmware)
-        case = by_key.get((d.test_case, d.unit))
+        case = by_key.get((d.test_case, d.unit)) if d.test_case else None
         problem = override_problem(case.automated_verdict if case else "", {
             "verdict": d.verdict, "overrides": d.overrides, "rationale": d.rationale}) if case else ""
         note = f"STALE, not applied: {stale}" if stale else (f"not applied: {problem}" if problem else d.verdict)
@@ -176,12 +202,7 @@ def interactive(items: list[dict[str, Any]], model: Any, *, assessor: str | None
     today = datetime.now(UTC).date().isoformat()
     decisions: list[Decision] = []
     for n, item in enumerate(items, start=1):
-        print(f"\n[{n}/{len(items)}] {item['label']} {item['title']}", file=out)
-        print(f"  Question: {item['question']}", file=out)
-        if item["pass_needs"]:
-            print(f"  A PASS needs: {item['pass_needs']}", file=out)
-        for entry in item["ixit"]:
-            print(f"    {entry['name']}: {_short(entry['data'])}", file=out)
+        print_items_safe([item], out, numbered=(n, len(items)))
         verdict = None
         for _ in range(MAX_TRIES):
             answer = _ask("Verdict [p]ass [f]ail [n]ot applicable, [s]kip, [q]uit: ", read, out)
@@ -221,7 +242,7 @@ def interactive(items: list[dict[str, Any]], model: Any, *, assessor: str | None
         overrides = "" if item["recorded"] in ("PENDING_REVIEW", "no record") else item["recorded"]
         decision = Decision(test_case=item["test_case"], verdict=verdict, assessor=assessor, date=today,
                             rationale=rationale, profile_sha256=sha, firmware=firmware, unit=item["unit"],
-                            overrides=overrides, evidence=evidence)
+                            overrides=overrides, evidence=evidence, provision=item.get("provision", ""))
         decisions.append(decision)
         if decided is not None:
             decided(decision)
@@ -241,7 +262,8 @@ def template_text(items: list[dict[str, Any]], model: Any) -> str:
         lines.append(f"  # {item['question']}".replace("\n", " "))
         if item["ixit_to_read"]:
             lines.append(f"  # IXIT to read: {', '.join(item['ixit_to_read'])}")
-        entry: dict[str, Any] = {"test_case": item["test_case"]}
+        entry: dict[str, Any] = ({"test_case": item["test_case"]} if item["test_case"]
+                                 else {"provision": item["provision"]})
         if item["unit"] not in (None, "*"):
             entry["unit"] = item["unit"]
         entry.update(verdict="", rationale="", evidence=[])
@@ -269,7 +291,15 @@ def cmd_assess(args: argparse.Namespace, *, read: Callable[[], str] | None = Non
     if not (run_dir / "results").is_dir():
         print(f"{run_dir} has no results log (results/)", file=sys.stderr)
         return EXIT_USAGE
-    model = build_report_model(run_dir)
+    try:
+        # The edition the report is written against (the profile's choice, or --edition): a
+        # provision only that edition has is an open item too.
+        from harness.standard import report_catalogue
+        catalogue = report_catalogue(getattr(args, "edition", None), run_dir)
+    except Exception as exc:  # noqa: BLE001 - an unknown edition is a usage error, said plainly
+        print(f"cannot load the catalogue for this run: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    model = build_report_model(run_dir, catalogue)
     if getattr(args, "lab", None):
         try:
             _load_secrets(run_dir, args.lab, model)
@@ -293,9 +323,12 @@ def cmd_assess(args: argparse.Namespace, *, read: Callable[[], str] | None = Non
         print(f"{len(decisions)} decision(s) from {args.decisions}:", file=out)
         written = record_decisions(run_dir, decisions, str(args.decisions), model, out)
     else:
-        print_items_safe(items, out)
-        if args.list or not items or not (args.interactive or sys.stdin.isatty()):
+        asking = bool(items) and not args.list and (args.interactive or sys.stdin.isatty())
+        if not asking:
+            print_items_safe(items, out)
+            print_not_applied(model, out)
             return EXIT_OK
+        print(f"{len(items)} open assessor item(s); answer each (q quits, end of input stops).", file=out)
         from harness.results import ResultsLog
         counted = [0]
         log = ResultsLog(run_dir, writer="assess")  # one segment for this session of answers
@@ -311,7 +344,7 @@ def cmd_assess(args: argparse.Namespace, *, read: Callable[[], str] | None = Non
     print(f"{written} decision(s) recorded in {run_dir / 'results'}", file=out)
     if written and not args.no_report:
         from harness.report import build_reports
-        paths = build_reports(run_dir, allure=False)
+        paths = build_reports(run_dir, catalogue=catalogue, allure=False)
         model = paths.model
         left = open_items(model)
         stale = sum(1 for d in model.decisions if d.status in ("stale", "rejected"))
@@ -322,9 +355,19 @@ def cmd_assess(args: argparse.Namespace, *, read: Callable[[], str] | None = Non
     return EXIT_OK
 
 
-def print_items_safe(items: list[dict[str, Any]], out: TextIO) -> None:
+def print_items_safe(items: list[dict[str, Any]], out: TextIO, numbered: tuple[int, int] | None = None) -> None:
     """The listing, made inert for a terminal (questions and IXIT values are supplier text)."""
     import io
     buf = io.StringIO()
-    print_items(items, buf)
+    print_items(items, buf, numbered)
     out.write(_terminal_text(buf.getvalue(), keep_newlines=True))
+
+
+def print_not_applied(model: Any, out: TextIO) -> None:
+    """Decisions in the log that do not count (stale, rejected): the assessor must re-make them."""
+    lines = [f"  {d.test_case} [{d.unit_label}] {d.verdict} by {d.assessor} ({d.date}): {d.status.upper()}, "
+             f"{d.status_reason}" for d in model.decisions if d.status in ("stale", "rejected")]
+    if lines:
+        print(f"\n{len(lines)} recorded decision(s) not applied:", file=out)
+        for line in lines:
+            print(_terminal_text(line), file=out)

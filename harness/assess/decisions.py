@@ -18,6 +18,7 @@ The schema of the decisions file is documented in docs/assessment.md and docs/de
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -32,13 +33,14 @@ RECORD_KIND = "decision"
 DECISION_VERDICTS = ("PASS", "FAIL", "NOT_APPLICABLE")
 OVERRIDABLE = ("PASS", "FAIL", "NOT_APPLICABLE", "INCONCLUSIVE")
 PENDING = "PENDING_REVIEW"
+PROVISION_ID = re.compile(r"^(\d+(?:\.\d+)?)-\d+[A-Z]?$")
 
 APPLIED = "applied"
 STALE = "stale"
 REJECTED = "rejected"
 SUPERSEDED = "superseded"
 
-_DECISION_KEYS = {"test_case", "unit", "verdict", "assessor", "date", "rationale", "evidence", "overrides",
+_DECISION_KEYS = {"test_case", "provision", "unit", "verdict", "assessor", "date", "rationale", "evidence", "overrides",
                   "profile_sha256", "firmware"}
 _FILE_KEYS = {"schema", "assessor", "date", "profile_sha256", "firmware", "decisions"}
 
@@ -69,6 +71,8 @@ class Decision:
     unit: str | None = None
     overrides: str = ""
     evidence: list[EvidenceRef] = field(default_factory=list)
+    # Instead of a test case: a provision no test case assesses (one new in a later edition).
+    provision: str = ""
 
     def to_record(self, *, source: str) -> dict[str, Any]:
         """The results-log record of this decision (``ResultsLog.write_decision`` adds kind and schema)."""
@@ -153,15 +157,21 @@ def parse_decisions(doc: Any, *, where: str = "decisions", base: Path | None = N
             issues.append(f"{at}: must be a mapping")
             continue
         tid = _str(entry.get("test_case"))
-        at = f"{at} ({tid or '?'})"
+        pid = _str(entry.get("provision"))
+        at = f"{at} ({tid or pid or '?'})"
         before = len(issues)
         unknown = set(entry) - _DECISION_KEYS
         if unknown:
             issues.append(f"{at}: unknown key(s) {sorted(unknown)}")
-        if not tid:
-            issues.append(f"{at}: needs test_case (a TS 103 701 id such as 5.1-1-1)")
-        elif known is not None and tid not in known:
+        if tid and pid:
+            issues.append(f"{at}: name a test_case or a provision, not both")
+        elif not tid and not pid:
+            issues.append(f"{at}: needs test_case (a TS 103 701 id such as 5.1-1-1), or provision for one "
+                          "that no test case assesses")
+        elif tid and known is not None and tid not in known:
             issues.append(f"{at}: {tid} is not a test case of the catalogue")
+        elif pid and not PROVISION_ID.match(pid):
+            issues.append(f"{at}: {pid!r} is not an EN 303 645 provision id (e.g. 6-6, 5.3-4B)")
         value = {k: _str(entry.get(k) if entry.get(k) is not None else defaults.get(k))
                  for k in ("assessor", "date", "profile_sha256", "firmware")}
         verdict = _str(entry.get("verdict")).upper()
@@ -186,15 +196,18 @@ def parse_decisions(doc: Any, *, where: str = "decisions", base: Path | None = N
             issues.append(f"{at}: overrides must name the recorded verdict it replaces ({', '.join(OVERRIDABLE)})")
         unit = entry.get("unit")
         unit = None if unit in (None, "", "profile") else _str(unit)
+        if pid and (unit or overrides):
+            issues.append(f"{at}: a provision decision has no unit and overrides nothing")
         evidence = _evidence(entry.get("evidence"), at, base, issues)
-        if tid and (tid, unit) in seen:
-            issues.append(f"{at}: a second decision for {tid} [{unit or 'profile'}] "
-                          f"(first at decisions[{seen[(tid, unit)]}])")
-        seen.setdefault((tid, unit), i)
+        key = (tid or f"provision {pid}", unit)
+        if (tid or pid) and key in seen:
+            issues.append(f"{at}: a second decision for {key[0]} [{unit or 'profile'}] "
+                          f"(first at decisions[{seen[key]}])")
+        seen.setdefault(key, i)
         if len(issues) == before:
             out.append(Decision(test_case=tid, verdict=verdict, assessor=value["assessor"], date=value["date"],
                                 rationale=rationale, profile_sha256=sha, firmware=value["firmware"], unit=unit,
-                                overrides=overrides, evidence=evidence))
+                                overrides=overrides, evidence=evidence, provision=pid))
     if issues:
         raise DecisionsError(issues)
     return out

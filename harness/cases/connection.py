@@ -55,6 +55,12 @@ def _plant(device: Device, steps: list[dict[str, Any]]) -> list[Planted]:
             Planted("planted location", planted["location"], "personal")]
 
 
+def _where(transport: str) -> str:
+    if transport in ("tls", "plain"):
+        return f"{transport} listener of the broker"
+    return "seen by the observer of the existing broker"
+
+
 def personal_data_in_transit(device: Device) -> CheckResult:
     """5.8-1-2"""
     items = _items(device)
@@ -88,7 +94,11 @@ def personal_data_in_transit(device: Device) -> CheckResult:
         cycle = capture.wait_for(twice, timeout=timeout) is not None
         steps.append({"step": "watch until a flow with personal data came round twice",
                       "device": "seen" if cycle else f"not within {timeout:g} s ({len(seen)} seen)"})
-    flows = [Observed(m.transport, f"MQTT {m.topic} ({m.transport} listener of the broker)", m.text)
+    dropped = int(watch.stats.get("packets dropped by kernel", 0) or 0)  # type: ignore[call-overload]
+    if dropped:  # packets the kernel dropped may be exactly the ones sent in clear: not a complete capture
+        watch.view.complete = False
+        steps.append({"step": "capture", "device": f"{dropped} packet(s) dropped by the kernel: capture incomplete"})
+    flows = [Observed(m.transport, f"MQTT {m.topic} ({_where(m.transport)})", m.text)
              for m in capture.messages if m.t >= start and mine(m)]
     flows += traffic._wire_messages(watch.facts)
     result = judge_personal_data_in_transit(items, planted, flows, watch.view)
@@ -133,14 +143,16 @@ def reconnect_bound(device: Device) -> float | None:
 
 
 def _syn_times(path: Path, unit: str, host: str, port: int) -> list[float]:
-    """Epoch times of the unit's connection attempts (TCP SYN without ACK) to host:port."""
+    """Epoch times of the unit's connection attempts (TCP SYN without ACK) to host:port. A SYN
+    the kernel retransmits (same source port and sequence number, when nothing answered) is the
+    same attempt: only its first is counted."""
     import scapy.layers.inet  # noqa: F401  (registers the layers PcapReader decodes)
     import scapy.layers.inet6  # noqa: F401
     import scapy.layers.l2  # noqa: F401
     from scapy.layers.inet import IP, TCP
     from scapy.utils import PcapReader
 
-    out: list[float] = []
+    first: dict[tuple[int, int], float] = {}
     try:
         with PcapReader(str(path)) as reader:
             for i, pkt in enumerate(reader):
@@ -148,10 +160,10 @@ def _syn_times(path: Path, unit: str, host: str, port: int) -> list[float]:
                     break
                 if IP in pkt and TCP in pkt and pkt[IP].src == unit and pkt[IP].dst == host \
                         and pkt[TCP].dport == port and (int(pkt[TCP].flags) & 0x12) == 0x02:
-                    out.append(float(pkt.time))
+                    first.setdefault((int(pkt[TCP].sport), int(pkt[TCP].seq)), float(pkt.time))
     except EOFError:
         pass  # a capture cut in its last packet: what came before stands
-    return sorted(set(out))
+    return sorted(first.values())
 
 
 def _reopen_mqtt_links(device: Device) -> None:
@@ -190,7 +202,7 @@ def orderly_reconnection(device: Device) -> CheckResult:
     scale = device.settle_scale or 1.0
     declared = float(device.profile.settle.get("reconnect_window", DEFAULT_RECONNECT_WINDOW_S))
     outage_real = max(declared * scale, MIN_OUTAGE_S)
-    online(device)
+    connected = online(device)
     parts = urlsplit(broker.url("tls"))
     host, port = str(parts.hostname), int(parts.port or 8883)
     capture = PacketCapture(str(address), traffic._workdir(device), interface=cfg.interface, tcpdump=cfg.tcpdump,
@@ -221,11 +233,11 @@ def orderly_reconnection(device: Device) -> CheckResult:
     finally:
         if not cfg.keep_pcap:
             capture.discard()
-    facts = ReconnectFacts([t / scale for t in syns], (ended - stopped) / scale, bound, True, reconnected)
+    facts = ReconnectFacts([t / scale for t in syns], (ended - stopped) / scale, bound, connected, reconnected)
     result = judge_orderly_reconnection(facts)
     result.evidence.append(Evidence("observation", "packet capture", {**stats, "broker": f"{host}:{port}",
                                                                       "settle scale": scale}))
-    if not stats.get("complete") and result.verdict == "PASS":
+    if (not stats.get("complete") or stats.get("packets dropped by kernel")) and result.verdict == "PASS":
         return CheckResult.inconclusive("the capture was not confirmed complete, so connection attempts may be "
                                         "missing from the count", *result.evidence)
     return result

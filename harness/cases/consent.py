@@ -2,11 +2,11 @@
 publishes to.
 
 6-2-2: the unit is factory-reset and connected to the broker again (the set-up a user does before
-the companion app asks for consent); during the profile's ``consent_window`` no consent-based data
-may leave it; then consent is given (``give_consent``) and the data must appear within the window
+the companion app asks for consent); during the profile's ``consent_window`` (and at least one
+publishing period, ``telemetry_interval``) no consent-based data may leave it; then consent is given (``give_consent``) and the data must appear within the window
 (the positive control). 6-3-2: consent is given and the data seen, then withdrawn
-(``withdraw_consent``); after a settle period of one window, a further window must stay free of
-consent-based data while the unit goes on answering.
+(``withdraw_consent``); after a settle period of one window, a further window (at least one
+publishing period long) must stay free of consent-based data while the unit goes on answering.
 
 Consent-based data is what IXIT 21-PersData declares with ``consent: true``, recognised by its
 keywords; the messages are those of the unit's own topics (the MQTT link's ``device`` filter),
@@ -44,6 +44,17 @@ def window_seconds(device: Device) -> float | None:
     if declared is None:
         return None
     return max(float(declared) * device.settle_scale, MIN_WINDOW_S)
+
+
+def quiet_seconds(device: Device) -> float | None:
+    """How long a window that must stay free of consent-based data lasts: the consent window, and
+    at least one publishing period of the unit (``telemetry_interval``) — a unit that ignores
+    consent but publishes once a minute would otherwise pass a 10 s watch."""
+    window = window_seconds(device)
+    if window is None:
+        return None
+    period = device.profile.settle.get("telemetry_interval")
+    return max(window, float(period) * device.settle_scale) if period is not None else window
 
 
 def _render(device: Device, template: str) -> str | None:
@@ -125,19 +136,25 @@ class BrokerWatch:
         return Window(label, max(0.0, end - start), msgs)
 
 
-def online(device: Device) -> float:
-    """Connect the unit to the broker (if it is not) and wait, bounded, for its first message after
-    that: a unit that has just connected may not yet have subscribed to its commands. Returns the
-    wall-clock time before the connection (the start of what was watched)."""
+def online(device: Device) -> bool:
+    """Connect the unit to the lab broker (if it is not; a broker fixed in its firmware is only
+    observed) and wait, bounded, for its first message after that: a unit that has just connected
+    may not yet have subscribed to its commands. True when the lab broker logged the connection or
+    a message of the unit came."""
+    from harness.cases.traffic import observed_broker
+
     start = time.time()
-    device.connect_broker()
+    connected = False
+    if observed_broker(device) is None:
+        connected = device.connect_broker() == "connected"  # DeviceStateError (a lab-side fault) otherwise
     capture = device.bench.services.get("capture")
     if capture is not None:
         topic, commands = unit_filter(device), command_topics(device)
         timeout = float(device.profile.settle.get("broker_connect", 30.0))
-        capture.wait_for(lambda m: m.t >= start and m.topic not in commands and topic_matches_sub(topic, m.topic),
-                         timeout=timeout)
-    return start
+        seen = capture.wait_for(lambda m: m.t >= start and m.topic not in commands and topic_matches_sub(topic, m.topic),
+                                timeout=timeout)
+        connected = connected or seen is not None
+    return connected
 
 
 def _missing(device: Device, procedures: tuple[str, ...]) -> CheckResult | None:
@@ -164,6 +181,7 @@ def consent_before_processing(device: Device) -> CheckResult:
         return missing or judge_consent_before_processing(items, Window("", 0.0), Window("", 0.0),
                                                           consent_given=False, connected=False)
     seconds = window_seconds(device) or MIN_WINDOW_S
+    quiet = quiet_seconds(device) or seconds
     watch = BrokerWatch(device, items)
     steps: list[dict[str, Any]] = []
     reset = device.factory_reset()
@@ -172,10 +190,10 @@ def consent_before_processing(device: Device) -> CheckResult:
         raise LabFault(f"the factory reset did not complete ({reset.outcome}: {reset.detail})")
     steps.append({"step": "factory reset", "device": "done"})
     start = time.time()
-    connected = device.connect_broker() == "connected"  # DeviceStateError (a lab-side fault) otherwise
-    watch.wait_any(start, float(device.profile.settle.get("broker_connect", 30.0)))  # subscribed by now
-    steps.append({"step": "connected to the broker (the set-up before consent)", "device": "connected"})
-    watch.wait_consent_based(start, seconds)  # returns early on the first consent-based message
+    connected = online(device)
+    steps.append({"step": "connected to the broker (the set-up before consent)",
+                  "device": "connected" if connected else "not shown connected"})
+    watch.wait_consent_based(start, quiet)  # returns early on the first consent-based message
     end = time.time()
     before = watch.window("after a factory reset, before consent", start, end)
     given, said = _step(device, "give_consent")
@@ -197,6 +215,7 @@ def consent_withdrawal(device: Device) -> CheckResult:
         return missing or judge_consent_withdrawal(items, Window("", 0.0), Window("", 0.0),
                                                    withdrawal_acknowledged=False, alive_after=False)
     seconds = window_seconds(device) or MIN_WINDOW_S
+    quiet = quiet_seconds(device) or seconds
     watch = BrokerWatch(device, items)
     steps: list[dict[str, Any]] = []
     online(device)
@@ -213,7 +232,7 @@ def consent_withdrawal(device: Device) -> CheckResult:
     steps.append({"step": f"settle {seconds:g} s (consent_window)", "device": "-"})
     # The settle period lets messages already under way arrive; only the window after it is judged.
     watch.capture.wait_for(lambda m: False, timeout=seconds)
-    watch.wait_consent_based(settle_end, seconds)
+    watch.wait_consent_based(settle_end, quiet)
     withdrawn = watch.window("after the withdrawal and its settle time", settle_end, time.time())
     alive = watch.wait_any(time.time(), seconds)
     steps.append({"step": "proof of life after the window: a message of the unit through the watched broker",

@@ -21,6 +21,7 @@ from harness.checks.guidance import (
     judge_setup_check_guide,
     judge_setup_guide,
     judge_telemetry_notice,
+    shown_by_unit,
 )
 from harness.checks.published import FetchedDocument
 from harness.device import Device
@@ -96,13 +97,13 @@ def _marks(device: Device) -> dict[str, int]:
 
 
 def _shown_since(device: Device, marks: dict[str, int]) -> str:
-    """What the unit sent on every link since ``marks`` (the device-to-harness lines)."""
+    """What the unit sent on every link since ``marks`` (the device-to-harness lines, without the
+    echo of what the harness typed)."""
     out = []
     for name, transcript in device.transcripts().items():
-        text = transcript.read_since(marks.get(name, 0))
-        lines = [line.split(" < ", 1)[1] for line in text.splitlines() if " < " in line[:14]]
-        if lines:
-            out.append("\n".join(lines))
+        shown = shown_by_unit(transcript.read_since(marks.get(name, 0)))
+        if shown:
+            out.append(shown)
     return "\n".join(out)
 
 

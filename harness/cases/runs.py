@@ -219,20 +219,27 @@ def _restore(ctx: Any, device: Any) -> list[str]:
     return done
 
 
-def after_test(ctx: Any, device: Any) -> None:
-    """What every runner does when a test case on a unit ends, before its record is written: the
-    identity of every instrument it used goes into its evidence, a unit that stopped answering
-    is power-cycled (when the profile can) so the run goes on — recovery is evidence, not a
-    verdict — and what the test case left on the unit is undone (test isolation)."""
-    from harness.verdict import Evidence, LabFault, Verdict
+_SETTLED = "_end_liveness"  # per test case context: {id(device): (alive, detail) or None}
 
-    for name, evidence in device.instruments_used.items():
-        ctx.add(Evidence("table", f"instrument {name}", [evidence]))
-    device.instruments_used.clear()
+
+def settle_verdict(ctx: Any, device: Any) -> tuple[bool | None, str] | None:
+    """The end-of-test liveness probe and its consequence on the verdict, once per test case and
+    unit: a PASS or FAIL on a unit that no longer answers becomes INCONCLUSIVE (the unit may have
+    stopped before the observations the verdict rests on). Runners call it *before* they turn the
+    verdict into their own status (pytest's outcome, Robot's status), so that status and the
+    record say the same; ``after_test`` calls it too (a no-op the second time). Returns the probe
+    (alive, detail), or None when no probe was due (a verdict that judges liveness itself)."""
+    from harness.verdict import Verdict
+
+    settled = ctx.__dict__.setdefault(_SETTLED, {})
+    if id(device) in settled:
+        return settled[id(device)]
     decided = ctx.result is not None and ctx.result.verdict in (Verdict.PASS, Verdict.FAIL)
     ended_clean = decided or (ctx.result is not None and ctx.result.verdict == Verdict.NOT_APPLICABLE)
+    seen: tuple[bool | None, str] | None = None
     if (decided and ctx.test_case not in JUDGES_LIVENESS) or not ended_clean:
-        alive, detail = probe(device)
+        seen = probe(device)
+        alive, detail = seen
         if alive is False and decided:
             # After a lab fault nothing is PASS or FAIL: a unit that stopped answering during the
             # test case may have stopped before the observations the verdict rests on.
@@ -240,6 +247,32 @@ def after_test(ctx: Any, device: Any) -> None:
             ctx.result = type(old)(Verdict.INCONCLUSIVE,
                                    f"the unit stopped answering during the test case ({detail}); its "
                                    f"{old.verdict.value} is not trusted: {old.reason}", list(old.evidence))
+    settled[id(device)] = seen
+    return seen
+
+
+def settle_verdict_of(ctx: Any) -> None:
+    """``settle_verdict`` for the unit the test case judges (a unit-scoped case; cross-unit and
+    profile-level cases have no single unit whose silence would void the verdict)."""
+    for device in list(getattr(ctx, "devices", [])):
+        if ctx.unit and getattr(device, "unit_id", None) == ctx.unit:
+            settle_verdict(ctx, device)
+
+
+def after_test(ctx: Any, device: Any) -> None:
+    """What every runner does when a test case on a unit ends, before its record is written: the
+    identity of every instrument it used goes into its evidence, the end-of-test liveness probe
+    (``settle_verdict``, if the runner has not run it yet), a unit that stopped answering is
+    power-cycled (when the profile can) so the run goes on — recovery is evidence, not a
+    verdict — and what the test case left on the unit is undone (test isolation)."""
+    from harness.verdict import Evidence, LabFault
+
+    for name, evidence in device.instruments_used.items():
+        ctx.add(Evidence("table", f"instrument {name}", [evidence]))
+    device.instruments_used.clear()
+    seen = settle_verdict(ctx, device)
+    if seen is not None:
+        alive, _ = seen
         if alive is False and device.has("power_cycle"):
             from harness.cases.resilience import recover
             done = recover(device)

@@ -88,7 +88,9 @@ def hardcoded_secrets(tc: TestCaseContext, bench: Bench, dictionary: list[Creden
     """5.4-3-2: scan the firmware images the profile provides for hard-coded critical security
     parameters (no device I/O: the image is what the manufacturer ships)."""
     from harness.firmware import FirmwareError, detect_format
+    from harness.firmware.formats import resolve_format
 
+    spec = bench.profile.updates
     defaults = {c.password for c in dictionary if c.password}
     declared = _known_secrets(bench)
     images = []
@@ -98,13 +100,20 @@ def hardcoded_secrets(tc: TestCaseContext, bench: Bench, dictionary: list[Creden
         except OSError as exc:
             images.append(ScannedImage(name, 0, [], f"cannot read {path.name}: {exc.strerror}"))
             continue
+        label, decoded = name, b""
         try:
-            fmt = detect_format(data)
-            info = fmt.inspect(data)
-            label = f"{name} ({fmt.name} {(info.get('header') or {}).get('version') or ''})".replace(" )", ")")
-        except FirmwareError:
-            label = name
+            fmt = resolve_format(spec.format, container=getattr(spec, "container", None),
+                                 plugins=getattr(bench.lab, "firmware_formats", None)) or detect_format(data)
+            version = (fmt.inspect(data).get("header") or {}).get("version")
+            label = f"{name} ({fmt.name}{' ' + str(version) if version else ''})"
+            # A format plugin that can decode (decompress, decrypt) its payload offers `payload(data)`.
+            decode = getattr(fmt, "payload", None)
+            decoded = decode(data) if callable(decode) else b""
+        except FirmwareError as exc:
+            tc.add(Evidence("observation", f"{name}: not decoded", {"error": str(exc)}))
         images.append(ScannedImage(label, len(data), scan_image(data, defaults, declared)))
+        if decoded and decoded not in data:
+            images.append(ScannedImage(f"{label}, decoded payload", len(decoded), scan_image(decoded, defaults, declared)))
     tc.add(Evidence("observation", "scan rules", {"default passwords": len(defaults),
                                                   "declared secrets": sorted(declared)}))
     return judge_hardcoded_secrets(images)

@@ -3,12 +3,15 @@ user's consent stands — not before it was given (6-2-2), not after it was with
 
 The facts are windows of what the unit sent (its messages as the broker received them) and the
 data items declared in IXIT 21-PersData with ``consent: true``, recognised by their keywords (a
-keyword matches a whole word of the topic or the payload, case-insensitively). Each test case
+keyword matches a whole word of the topic or the payload, case-insensitively; in a JSON payload
+only a key whose value holds data, so that an acknowledgement such as ``{"Owner": "saved"}`` is
+not taken for the owner's name). Each test case
 carries its own positive control: consent-based data must be seen while consent stands, otherwise
 the watch could not have recognised it and its absence proves nothing."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -45,11 +48,63 @@ class Window:
     messages: list[SentMessage] = field(default_factory=list)
 
 
+# What a device answers about a setting rather than the data itself: ``{"Owner": "saved"}`` names
+# the owner profile but carries no owner name.
+_STATUS_VALUE = re.compile(r"(?:ok|okay|saved|stored|set|updated|changed|done|given|withdrawn|accepted|rejected|"
+                           r"refused|deleted|erased|cleared|removed|reset|on|off|true|false|yes|no|none|null|nil|"
+                           r"n/?a|unknown|enabled|disabled|success|succeeded|failed|failure|pending|"
+                           r"(?:error|usage|invalid)\b.*)", re.I | re.S)
+
+
+def _word(word: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(word)}(?![A-Za-z0-9_])", re.I)
+
+
+def _carries_data(value: object) -> bool:
+    """A JSON value that holds data, not an empty field or a status word."""
+    if value is None or isinstance(value, bool):
+        return False
+    if isinstance(value, str):
+        return bool(value.strip()) and _STATUS_VALUE.fullmatch(value.strip()) is None
+    if isinstance(value, dict | list):
+        return any(_carries_data(v) for v in (value.values() if isinstance(value, dict) else value))
+    return True  # a number
+
+
+def _json_names(node: object, pattern: re.Pattern[str], depth: int = 0) -> bool:
+    """A key naming the item with a value that holds data, or a string value that is the keyword
+    itself (``"type": "usage"``) — not prose around it (a help text, an error message)."""
+    if depth > 20:
+        return False
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if pattern.search(str(key)) and _carries_data(value):
+                return True
+            if _json_names(value, pattern, depth + 1):
+                return True
+        return False
+    if isinstance(node, list):
+        return any(_json_names(v, pattern, depth + 1) for v in node)
+    return isinstance(node, str) and pattern.fullmatch(node.strip()) is not None
+
+
+def names_data(topic: str, payload: str, words: list[str]) -> bool:
+    """True when a message carries the data a keyword names. A JSON payload counts through its
+    keys (with a value holding data) or the topic (with a payload holding data); other text
+    counts on any whole-word occurrence."""
+    patterns = [_word(w) for w in words if w.strip()]
+    try:
+        doc = json.loads(payload) if payload.strip()[:1] in ("{", "[") else None
+    except ValueError:
+        doc = None
+    if doc is None:
+        return any(p.search(f"{topic}\n{payload}") for p in patterns)
+    return any((p.search(topic) and _carries_data(doc)) or _json_names(doc, p) for p in patterns)
+
+
 def carried(message: SentMessage, items: list[ConsentItem]) -> list[str]:
     """The data items a message carries (their names, never their values)."""
-    text = f"{message.topic}\n{message.payload}"
-    return [item.data for item in items
-            if any(re.search(rf"(?<![A-Za-z0-9_]){re.escape(w)}(?![A-Za-z0-9_])", text, re.I) for w in item.words())]
+    return [item.data for item in items if names_data(message.topic, message.payload, item.words())]
 
 
 def _rows(window: Window, items: list[ConsentItem]) -> list[dict[str, object]]:
@@ -123,8 +178,8 @@ def judge_consent_before_processing(items: list[ConsentItem], before: Window, af
                                         f"so the watch cannot tell that it would have recognised such data before "
                                         f"consent (check the keywords of IXIT 21-PersData and consent_window)",
                                         *evidence)
-    return CheckResult.passed(f"{before.label}: {len(before.messages)} message(s) in {before.seconds:.1f} s, none "
-                              f"consent-based; after consent: {_name(late)}", *evidence)
+    return CheckResult.passed(f"{before.label}: {len(before.messages)} message(s) of the unit on the watched broker in "
+                              f"{before.seconds:.1f} s, none consent-based; after consent: {_name(late)}", *evidence)
 
 
 def judge_consent_withdrawal(items: list[ConsentItem], given: Window, withdrawn: Window, *,
@@ -154,4 +209,5 @@ def judge_consent_withdrawal(items: list[ConsentItem], given: Window, withdrawn:
                                         "so the unit or the broker may have been down and its silence proves "
                                         "nothing", *evidence)
     return CheckResult.passed(f"while consent stood: {_name(before)}; {withdrawn.label}: {len(withdrawn.messages)} "
-                              f"message(s) in {withdrawn.seconds:.1f} s, none consent-based", *evidence)
+                              f"message(s) of the unit on the watched broker in {withdrawn.seconds:.1f} s, none "
+                              f"consent-based", *evidence)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 from typing import Any
 
 from harness.checks.published import FetchedDocument, excerpt, plain_text, reachability
@@ -28,7 +29,7 @@ from harness.verdict import CheckResult, Evidence, combine
 
 __all__ = ["DeletionRun", "command_terms", "judge_deletion_confirmation", "judge_deletion_instructions",
            "judge_privacy_notice", "judge_setup_check_guide", "judge_setup_guide", "judge_telemetry_notice",
-           "mentions", "passages", "purpose_words", "states_purpose"]
+           "mentions", "passages", "purpose_words", "shown_by_unit", "states_purpose", "strip_chrome"]
 
 _COMMON = frozenset("""
 about after also been being both each from have into just like made make many more most much must
@@ -53,12 +54,84 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(t)}(?:e?s)?(?![a-z0-9])", _norm(text)) is not None
 
 
+_CHROME_TAGS = frozenset({"nav", "footer", "aside", "script", "style", "noscript", "template"})
+_CHROME_ROLES = frozenset({"navigation", "contentinfo", "banner", "complementary", "search"})
+_BANNER = re.compile(r"cookie|gdpr|onetrust|consent-(?:banner|manager|bar)|cmp-banner|cc-(?:banner|window)", re.I)
+_CHROME_NAMES = frozenset("""nav navbar navigation main-nav site-nav main-menu menu menubar breadcrumb breadcrumbs
+sidebar side-bar site-header site-footer footer topbar top-bar""".split())
+_VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"})
+
+
+class _ChromeStripper(HTMLParser):
+    """The page without what every page of a site carries around its content: navigation,
+    header and footer bars, side bars, cookie and consent banners. Their words (Privacy, Security,
+    Account, Firmware updates, "make sure you review our privacy policy") are no guidance."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.out: list[str] = []
+        self.skip: tuple[str, int] | None = None  # the element being dropped and its nesting depth
+
+    def _chrome(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
+        a = {k: v or "" for k, v in attrs}
+        return (tag in _CHROME_TAGS or a.get("role", "").lower() in _CHROME_ROLES
+                or any(_BANNER.search(t) or t.lower() in _CHROME_NAMES for t in f"{a.get('id', '')} {a.get('class', '')}".split()))
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skip is not None:
+            if tag == self.skip[0]:
+                self.skip = (tag, self.skip[1] + 1)
+            return
+        if tag not in _VOID and self._chrome(tag, attrs):
+            self.skip = (tag, 1)
+            return
+        self.out.append(self.get_starttag_text() or "")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self.skip is None:
+            self.out.append(self.get_starttag_text() or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.skip is not None:
+            if tag == self.skip[0]:
+                depth = self.skip[1] - 1
+                self.skip = None if depth == 0 else (tag, depth)
+            return
+        self.out.append(f"</{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        if self.skip is None:
+            self.out.append(data)
+
+    def handle_entityref(self, name: str) -> None:
+        self.handle_data(f"&{name};")
+
+    def handle_charref(self, name: str) -> None:
+        self.handle_data(f"&#{name};")
+
+
+def strip_chrome(text: str) -> str:
+    """An HTML page without its navigation, header/footer bars and cookie banners (see
+    _ChromeStripper). A ``<header>`` is dropped only when it holds no heading (a site bar, not
+    the title of the content)."""
+    text = re.sub(r"<\s*header\b[^>]*>(?:(?!<\s*h[1-6]\b).)*?<\s*/\s*header\s*>", "\n", text, flags=re.S | re.I)
+    parser = _ChromeStripper()
+    try:
+        parser.feed(text)
+        parser.close()
+    except Exception:  # a page the parser cannot follow is read as it came
+        return text
+    return "".join(parser.out)
+
+
 def passages(doc: FetchedDocument, *, headings: bool = True) -> list[str]:
     """Paragraphs, list items, table rows and (unless ``headings`` is false) headings and the
-    title of a page, as visible text."""
+    title of a page, as visible text; navigation, header and footer bars and cookie banners are
+    left out (strip_chrome)."""
     text = doc.text
     html = "html" in doc.content_type.lower() or re.search(r"<\s*(html|body|p|li|div|h[1-6])\b", text, re.I)
     if html:
+        text = strip_chrome(text)
         if not headings:
             text = re.sub(r"<\s*(title|h[1-6])\b[^>]*>.*?<\s*/\s*\1\s*>", "\n", text, flags=re.S | re.I)
         # Cells of one row, and a term with its description, stay in one passage.
@@ -216,6 +289,24 @@ class DeletionRun:
     shown: str = ""
     alive_after: bool | None = None
     detail: str = ""
+
+
+def shown_by_unit(transcript: str) -> str:
+    """What the unit sent in a span of a link transcript (``<`` lines), without the echo of what
+    the harness typed (``>`` lines): a console echoes ``factory-reset``, which is no confirmation
+    that a reset was done; an echo is the typed text alone or after a prompt (``hub# factory-reset``)."""
+    sent: list[str] = []
+    lines: list[str] = []
+    for line in transcript.splitlines():
+        _, _, rest = line.strip(" ").partition(" ")  # the time stamp, then the direction
+        if rest.startswith("> "):
+            text = rest[2:].strip()
+            if text and text != "«secret input»":
+                sent.append(text)
+        elif rest.startswith("< "):
+            lines.append(rest[2:])
+    echoes = [re.compile(rf"(?:^|[#$>:\]%)]\s*){re.escape(t)}\s*$") for t in sent]
+    return "\n".join(ln for ln in lines if not any(e.search(ln.strip()) for e in echoes))
 
 
 def _last_lines(text: str, n: int = 6) -> str:

@@ -226,6 +226,10 @@ class LabgridClient:
                 self._cancel_quietly(token)
                 raise PlaceError(f"labgrid-client reserve {' '.join(filters)}: exit code {code}")
             return token
+        except (KeyboardInterrupt, SystemExit):
+            if token:
+                self._cancel_quietly(token)  # interrupted while queued: leave no reservation behind
+            raise
         finally:
             if proc.poll() is None:
                 proc.terminate()

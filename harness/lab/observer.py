@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
 from harness.lab.broker import BrokerError
@@ -33,8 +34,9 @@ class ObservedBroker:
 
     def __init__(self, url: str, *, observer: tuple[str, str], topics: Iterable[str] = ("#",),
                  ca: str | None = None, workdir: str | Path = ".", timeout: float = 10.0,
-                 also_observe: Iterable[str] = (), redactor: Redactor = REDACTOR) -> None:
+                 also_observe: Iterable[str] = (), redactor: Redactor = REDACTOR, scope: Any = None) -> None:
         self._url = url
+        self.scope = scope  # the bench's: the observer connects to the address it agreed to
         parts = _parse(url)
         self.host = parts.hostname or ""
         self.tls = parts.scheme == "mqtts"
@@ -105,7 +107,7 @@ class BrokerObserver(BrokerCapture):
         # periodic messages (not retained) from its state and will (retained) — see cases.traffic.
         link = MqttLink(f"observer-{kind}", url=url, username=user, password=password,
                         ca=broker.ca if url.startswith("mqtts:") else None, timeout=self.timeout,
-                        protocol="5", transcript_dir=self.transcript_dir, max_queue=0)
+                        protocol="5", transcript_dir=self.transcript_dir, max_queue=0, scope=broker.scope)
         link.add_listener(self._recorder(OBSERVED, url))
         link.add_disconnect_listener(self._wake)
         self._links[kind] = link

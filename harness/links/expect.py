@@ -70,6 +70,9 @@ class Expecter:
         self._buf = ""
         self._scanned = 0  # buffer positions before this were searched with no match
         self.discarded = 0  # characters dropped from the front to bound memory
+        # The last search held back a match whose capture group ends where the buffer ends: the
+        # rest of that value may still be on its way (a line arriving in pieces over a network).
+        self.open_end = False
 
     @property
     def buffer(self) -> str:
@@ -84,7 +87,12 @@ class Expecter:
             self.discarded += drop
             self._scanned = max(0, self._scanned - drop)
 
-    def search(self, patterns: dict[str, re.Pattern[str]]) -> Match | None:
+    def search(self, patterns: dict[str, re.Pattern[str]], *, defer_open_end: bool = False) -> Match | None:
+        """The earliest match of any pattern, consumed from the buffer. With ``defer_open_end``, a
+        match whose capture group runs up to the end of the buffer is held back (``open_end``): the
+        caller reads on until more text or a short quiet, then searches again (``ssid=(?P<v>\\S*)``
+        must not take "ssid=" while the value is still arriving)."""
+        self.open_end = False
         start = max(0, self._scanned - self.max_match)
         best: tuple[int, int, str, re.Match[str]] | None = None
         for order, (name, pattern) in enumerate(patterns.items()):
@@ -95,6 +103,11 @@ class Expecter:
             self._scanned = len(self._buf)
             return None
         _, _, name, m = best
+        if defer_open_end and m.end() == len(self._buf) and any(
+                m.span(g)[1] == m.end() for g in range(1, (m.re.groups or 0) + 1)):
+            self.open_end = True
+            self._scanned = m.start()
+            return None
         before = self._buf[: m.start()][-self.max_match:]
         result = Match(name=name, text=m.group(0), groups=m.groupdict(), before=before)
         self._buf = self._buf[m.end():]

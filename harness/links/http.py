@@ -79,6 +79,25 @@ def fetch(url: str, scope: Scope, *, ca: str | None = None, verify: bool = True,
         return HttpResponse(url, error=f"{type(reason).__name__}: {reason}")
 
 
+def _scoped_transport(context: ssl.SSLContext, scope: Scope) -> Any:
+    """An httpx transport whose every TCP connection goes to the address the scope agreed to: a
+    host name the lab maps (`hosts:`) is never looked up, an undeclared one never leaves (the
+    certificate is still verified against the name in the URL)."""
+    import httpcore
+    import httpx
+
+    class ScopedBackend(httpcore.SyncBackend):
+        def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                        local_address: str | None = None, socket_options: Any = None) -> Any:
+            return super().connect_tcp(scope.check_host(host), port, timeout=timeout, local_address=local_address,
+                                       socket_options=socket_options)
+
+    transport = httpx.HTTPTransport(verify=context)
+    transport._pool = httpcore.ConnectionPool(ssl_context=context, http1=True, http2=False,
+                                              network_backend=ScopedBackend())
+    return transport
+
+
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         return None
@@ -114,9 +133,10 @@ class HttpLink:
     def client(self) -> Any:
         if self._client is None:
             import httpx  # imported when a profile drives a web API, not at harness start
+            context = _context(self.ca, self.verify, legacy=True)
             # Redirects could leave the scope: follow none automatically.
-            self._client = httpx.Client(verify=_context(self.ca, self.verify, legacy=True),
-                                        follow_redirects=False, trust_env=False,
+            self._client = httpx.Client(verify=context, follow_redirects=False, trust_env=False,
+                                        transport=_scoped_transport(context, self.scope),
                                         headers={"User-Agent": "iot-conformance-harness"})
         return self._client
 

@@ -216,7 +216,7 @@ class MqttLink:
                  keepalive: int = 30, transcript_dir: str | Path | None = None, scope: Scope | None = None,
                  protocol: str = "3.1.1", verify: bool = True, certfile: str | Path | None = None,
                  keyfile: str | Path | None = None, subscriptions: Iterable[str] = (), max_queue: int = 1000,
-                 **_: Any) -> None:
+                 guard: Scope | None = None, **_: Any) -> None:
         if protocol not in PROTOCOLS:
             raise MqttLinkError(f"MQTT protocol must be one of {sorted(PROTOCOLS)}, not {protocol!r}")
         self.name = name
@@ -233,7 +233,9 @@ class MqttLink:
         self.client_id = client_id or f"harness-{name}-{secrets.token_hex(3)}"
         self.timeout = timeout
         self.keepalive = keepalive
-        self.scope = scope
+        # `guard`: the bench's scope handed over with the link's settings (Bench.mqtt_settings) when
+        # the caller passes no scope of its own.
+        self.scope = scope if scope is not None else guard
         self.protocol = protocol
         self.initial_subscriptions = list(subscriptions)
         self.transcript = Transcript(name, transcript_dir)

@@ -24,6 +24,8 @@ from harness.links.expect import Expecter, Match, StreamCleaner
 from harness.links.transcript import Transcript
 
 _READ_SLICE = 0.5  # longest single blocking read, so a deadline is honoured promptly
+# How long a value captured at the very end of what arrived waits for the rest of its line.
+_OPEN_END_QUIET = 0.2
 
 
 class ExpectTimeout(Exception):
@@ -64,8 +66,10 @@ class SerialLink:
 
     # -- lifecycle ---------------------------------------------------------------------------
     def _open_port(self) -> serial.SerialBase:
-        return serial.serial_for_url(self.url, baudrate=self.baud, timeout=_READ_SLICE,
-                                     write_timeout=self.timeout, exclusive=None)
+        options: dict[str, Any] = {"baudrate": self.baud, "timeout": _READ_SLICE, "exclusive": None}
+        if not self.url.startswith("rfc2217://"):
+            options["write_timeout"] = self.timeout  # pyserial's RFC 2217 client has none (NotImplementedError)
+        return serial.serial_for_url(self.url, **options)
 
     def open(self) -> SerialLink:
         try:
@@ -247,10 +251,19 @@ class SerialLink:
         compiled = {k: v if isinstance(v, re.Pattern) else self.compile(v) for k, v in patterns.items()}
         timeout = self.timeout if timeout is None else timeout
         deadline = time.monotonic() + timeout
+        settle_until: float | None = None  # a capture ends at the end of the data: quiet until then
         while True:
-            match = self.expecter.search(compiled)
+            final = settle_until is not None and time.monotonic() >= settle_until
+            match = self.expecter.search(compiled, defer_open_end=not final)
             if match is not None:
                 return match
+            if self.expecter.open_end:
+                if settle_until is None:
+                    settle_until = min(deadline, time.monotonic() + _OPEN_END_QUIET)
+                if self._read_some(settle_until):
+                    settle_until = None  # more came: judge the value again
+                continue
+            settle_until = None
             if time.monotonic() >= deadline:
                 names = [p if p in self.prompts else compiled[k].pattern for k, p in patterns.items()
                          if isinstance(p, str)]

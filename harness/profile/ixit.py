@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator
 
 from harness.profile.values import Strict, Value
 
@@ -22,28 +22,22 @@ class IcsEntry(Strict):
 
 
 class Ics(Strict):
-    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions (1..13 in V2.1.1, 1..16 in V3.1.3).")
-    provisions: dict[str, IcsEntry] = Field(default_factory=dict)
+    # features before conditions: the conditions validator reads them (V3.1.3 has conditions 14..16).
     features: dict[str, bool] = Field(default_factory=dict, description=(
         "EN 303 645 V3.1.3 Table B.1 features (letters a..aa) the product has; unused with V2.1.1."))
+    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions (1..13 in V2.1.1, 1..16 in V3.1.3).")
+    provisions: dict[str, IcsEntry] = Field(default_factory=dict)
 
     @field_validator("conditions")
     @classmethod
-    def _conds(cls, v: dict[int, bool]) -> dict[int, bool]:
-        bad = [k for k in v if not 1 <= k <= 16]
+    def _conds(cls, v: dict[int, bool], info: ValidationInfo) -> dict[int, bool]:
+        # Conditions 14..16 exist only in V3.1.3, whose ICS also answers the features.
+        last = 16 if info.data.get("features") else 13
+        bad = [k for k in v if not 1 <= k <= last]
         if bad:
-            raise ValueError(f"Table B.1 has conditions 1..13 (V2.1.1) or 1..16 (V3.1.3), not {bad}")
+            raise ValueError(f"Table B.1 has conditions 1..13 (1..16 in V3.1.3, whose ICS also answers the "
+                             f"features), not {bad}")
         return v
-
-    @model_validator(mode="after")
-    def _edition(self) -> Ics:
-        # Conditions 14..16 exist only in V3.1.3, whose ICS also answers the features; without
-        # features the ICS is a V2.1.1 one (1..13).
-        late = sorted(k for k in self.conditions if k > 13)
-        if late and not self.features:
-            raise ValueError(f"Table B.1 has conditions 1..13, not {late} (conditions 14..16 are V3.1.3's: "
-                             f"answer its features too)")
-        return self
 
     @field_validator("features")
     @classmethod

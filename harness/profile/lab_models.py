@@ -235,6 +235,11 @@ class LabConfig(Strict):
         "name of an entry point in group iot_harness.firmware_formats."))
     serve_ca_dir: Value | None = Field(None, description=(
         "Lab CA folder for the HTTPS package server (default: broker.ca_dir); devices must trust it."))
+    places: dict[str, str] = Field(default_factory=dict, description=(
+        "labgrid places of this bench's units (the farm extra): unit id → place name, a tag filter "
+        "(key=value[,key=value]) or +reservation token. `harness run` reserves, acquires and releases them "
+        "and takes the unit's console, power and address from the place (docs/farm.md)."))
+    coordinator: str | None = Field(None, description="labgrid coordinator HOST:PORT (default: LG_COORDINATOR).")
 
     @field_validator("networks")
     @classmethod

@@ -65,6 +65,13 @@ class Product(Strict):
     firmware: str = Field("", description="Firmware version the lab expects to find on the units.")
 
 
+class StandardChoice(Strict):
+    edition: Literal["v2.1.1", "v3.1.3"] = Field(
+        "v2.1.1", description="EN 303 645 edition the conformance report is written against. The test "
+        "cases are TS 103 701 V1.1.1 (which assesses V2.1.1); for v3.1.3 their verdicts are mapped onto "
+        "the V3.1.3 provisions and the new ones await an assessor.")
+
+
 class Account(Strict):
     password: Value | None = Field(None, description="Label (pre-installed) password; by reference.")
     user_defined: Flag = Field(False, description="True when the device forces the user to set a password before use.")
@@ -139,9 +146,11 @@ def check_http_url(v: str) -> str:
     """http(s)://host[:port][/path], the host possibly a template such as {{unit.address}}."""
     from urllib.parse import urlsplit
 
-    if v != v.strip() or any(c in v for c in "\r\n\0 "):
-        raise ValueError(f"{v!r}: a URL has no spaces or newline")
+    if v.startswith("{{"):
+        return v  # the whole URL (or its scheme) is a unit's value: checked when the link opens
     probe = _TEMPLATE_HOST.sub("template.invalid", v)
+    if probe != probe.strip() or any(c in probe for c in "\r\n\0 "):
+        raise ValueError(f"{v!r}: a URL has no spaces or newline")
     parts = urlsplit(probe)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError(f"{v!r} is not an http:// or https:// URL")
@@ -496,6 +505,7 @@ Step = dict[str, Any]
 class DeviceProfile(Strict):
     schema_version: SchemaVersion = Field(description="Profile format version; this harness reads 1.")
     product: Product
+    standard: StandardChoice = Field(default_factory=StandardChoice)
     units: list[Unit] = Field(min_length=1)
     links: dict[str, Link] = Field(default_factory=dict)
     procedures: dict[str, list[Step] | str] = Field(

@@ -27,6 +27,7 @@ from harness.profile.yamlpos import (
     read_bounded,
 )
 from harness.redact import REDACTOR, Redactor
+from harness.scope import OutOfScope, Scope
 
 
 def _read_mapping(path: Path, what: str) -> dict[str, Any]:
@@ -118,6 +119,10 @@ def _check_ca(path: Path, *, where: str) -> None:
         raise ConfigError([ConfigIssue(str(path), None, where, "CA file holds no PEM certificate (-----BEGIN …)")])
 
 
+CROSS_UNIT_NOTE = ("note: the test cases that compare units (5.1-1-2's uniqueness, 5.1-2-1) read every unit's "
+                   "label password and will be INCONCLUSIVE for lack of:")
+
+
 @dataclass
 class Bench:
     """A profile on a bench: everything a Device needs, with references resolved on demand."""
@@ -172,8 +177,18 @@ class Bench:
             raise ConfigError([ConfigIssue(str(self.profile_path), None, "units",
                                            f"no unit {unit_id!r} (units: {known})")]) from None
 
+    def scope(self, unit_id: str | None = None) -> Scope:
+        """Where the bench's links may go: the lab's networks and host map, plus the unit's own
+        declared address."""
+        networks = list(self.lab.networks)
+        if unit_id is not None and (address := self.address(unit_id)):
+            networks.append(str(address))
+        return Scope(networks, hosts=dict(self.lab.hosts))
+
     def link_settings(self, unit_id: str, link_name: str) -> dict[str, Any]:
-        """The link's settings with this unit's overrides applied and references resolved."""
+        """The link's settings with this unit's overrides applied and references resolved. A
+        network destination the settings name (a serial port over TCP, a telnet or SSH host)
+        is checked against the bench's scope first: OutOfScope (a lab fault) before any packet."""
         link = self.profile.links[link_name]
         # Field by field, not model_dump(): a reference must stay a reference object to resolve.
         settings = {name: getattr(link, name) for name in type(link).model_fields}
@@ -181,7 +196,41 @@ class Bench:
         resolved = {k: self.resolve(v, where=f"links.{link_name}.{k}") for k, v in settings.items()}
         if resolved.get("type") == "http" and resolved.get("ca"):
             resolved["ca"] = self.ca_file(str(resolved["ca"]), where=f"links.{link_name}.ca")
+        if resolved.get("type") == "serial" and resolved.get("url"):
+            resolved["url"] = self._scoped_serial_url(unit_id, link_name, str(resolved["url"]))
+        if resolved.get("type") in ("telnet", "ssh") and resolved.get("host"):
+            self._in_scope(unit_id, f"links.{link_name}.host", str(resolved["host"]), resolved.get("port"))
         return resolved
+
+    def _in_scope(self, unit_id: str | None, where: str, host: str, port: Any = None) -> str:
+        scope = self.scope(unit_id)
+        try:
+            return scope.check_target(host, int(port)) if port else scope.check_host(host)
+        except OutOfScope as exc:
+            raise OutOfScope(f"{where}: {exc}") from None
+        except ValueError:  # a port that is not a number: the link itself reports it
+            return scope.check_host(host)
+
+    def _scoped_serial_url(self, unit_id: str, link_name: str, url: str) -> str:
+        """socket:// and rfc2217:// reach a serial server over TCP: its host must be in scope. A
+        host name the lab maps to an address (`hosts:`) is replaced by that address, so pyserial
+        never looks it up."""
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("socket", "rfc2217"):
+            return url
+        try:
+            host, port = parts.hostname, parts.port
+        except ValueError:
+            host, port = parts.hostname, None
+        if not host:
+            raise OutOfScope(f"links.{link_name}.url: {url!r} names no host; refused before sending anything")
+        address = self._in_scope(unit_id, f"links.{link_name}.url", host, port)
+        if address != host and host.lower() in {n.lower() for n in self.lab.hosts}:
+            shown = f"[{address}]" if ":" in address else address
+            url = url.replace(parts.netloc, f"{shown}:{port}" if port else shown, 1)
+        return url
 
     def ca_file(self, ca: str, *, where: str) -> str:
         """``lab`` is the lab CA (the lab configuration's `fetch.ca`, else the broker's `ca_dir`/ca.pem);
@@ -206,6 +255,7 @@ class Bench:
         """Turn ``broker: lab[:kind]`` into the URL, CA and harness account of the lab broker."""
         broker = str(settings.pop("broker"))
         settings["url"] = broker
+        settings["guard"] = self.scope()  # MqttLink connects only after the scope agreed (and to its address)
         if broker.startswith("lab"):
             lab = self.services.get("broker")
             if lab is None:
@@ -217,6 +267,12 @@ class Bench:
             settings["ca"] = settings.get("ca") or str(lab.ca_path)
             if settings.get("username") is None:
                 settings["username"], settings["password"] = self.services["broker_account"]
+        from harness.links.mqtt import MqttLinkError, parse_url
+        try:
+            _, host, port = parse_url(str(settings["url"]))
+        except MqttLinkError:
+            return settings  # the link says what is wrong with the URL when it opens
+        self._in_scope(None, f"links.{link_name}.broker", host, port)
         return settings
 
     def instrument_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
@@ -236,10 +292,24 @@ class Bench:
         if not settings.get("resource"):
             raise ConfigError([ConfigIssue(str(self.profile_path), None, f"links.{link_name}.resource",
                                            "no VISA resource for this instrument link")])
+        settings["resource"] = self.scoped_visa_resource(str(settings["resource"]), where=f"links.{link_name}.resource")
         backend = str(settings.get("backend") or "@py")
         if backend.endswith("@sim") and not Path(backend[:-4]).is_absolute() and backend != "@sim":
             settings["backend"] = str((self.base_dir / backend[:-4]).resolve()) + "@sim"
         return settings
+
+    def scoped_visa_resource(self, resource: str, *, where: str) -> str:
+        """A TCPIP VISA resource reaches an instrument over the network: its host must be in scope
+        (a name the lab maps under `hosts:` is replaced by its address: no lookup)."""
+        parts = resource.split("::")
+        if not parts[0].upper().startswith("TCPIP") or len(parts) < 2:
+            return resource
+        host = parts[1]
+        port = parts[2] if len(parts) > 3 and parts[-1].upper() == "SOCKET" and parts[2].isdigit() else None
+        address = self._in_scope(None, where, host, port)
+        if address != host and host.lower() in {n.lower() for n in self.lab.hosts}:
+            parts[1] = address
+        return "::".join(parts)
 
     def password(self, unit_id: str, user: str) -> str | None:
         account = self.unit(unit_id).accounts.get(user)
@@ -261,7 +331,11 @@ class Bench:
                 self.password(unit.id, user)
             self.address(unit.id)
             for link_name in self.profile.links:
-                settings = self.link_settings(unit.id, link_name)
+                try:
+                    settings = self.link_settings(unit.id, link_name)
+                except OutOfScope as exc:  # before the run: a mistake in the files, not a lab fault
+                    raise ConfigError([ConfigIssue(str(self.profile_path), None,
+                                                   f"units.{unit.id}.links.{link_name}", str(exc))]) from None
                 if settings.get("type") == "serial":
                     self._check_port_present(unit.id, link_name, settings)
 
@@ -299,6 +373,16 @@ class Bench:
                 except ConfigError as exc:
                     problems += [str(issue) for issue in exc.issues]
         return problems
+
+    def unresolved_note(self, unit_ids: list[str]) -> list[str]:
+        """The lines a run of some units prints at its start when other units' label passwords
+        cannot be resolved (empty: nothing is missing, or every unit runs). Names, never values."""
+        if not unit_ids:
+            return []
+        missing = self.unresolved_passwords(list(unit_ids))
+        if not missing:
+            return []
+        return [CROSS_UNIT_NOTE] + [f"  {problem}" for problem in missing]
 
     def fingerprint(self) -> dict[str, Any]:
         p = self.profile.product

@@ -112,10 +112,17 @@ class DecisionResult:
     status: str = ""  # applied / stale / rejected / superseded
     status_reason: str = ""  # why it is stale, rejected or superseded
     replaced: list[str] = field(default_factory=list)  # "<label>: <verdict before>" where it was applied
+    provision: str = ""  # set instead of test_case: a provision no test case assesses
 
     @property
     def unit_label(self) -> str:
         return unit_label(self.unit)
+
+    @property
+    def subject(self) -> str:
+        """What it decides: "5.1-1-1 [profile]", or "provision 6-6"."""
+        return f"provision {self.provision}" if self.provision and not self.test_case else \
+            f"{self.test_case} [{self.unit_label}]"
 
 
 @dataclass
@@ -229,6 +236,11 @@ class ReportModel:
     run_dir: str = ""  # where it was built from; not part of the serialised report
     decisions: list[DecisionResult] = field(default_factory=list)  # every assessor decision in the log
     test_case_counts: dict[str, int] = field(default_factory=dict)  # per test case, units folded (worst)
+
+    @property
+    def warnings(self) -> list[str]:
+        """The run's warnings (``run.warnings``)."""
+        return self.run.warnings
 
     def provision(self, provision_id: str) -> ProvisionResult | None:
         for p in self.provisions:
@@ -499,10 +511,14 @@ class _Sessions:
         info.argv = argvs
         return info
 
-    def applicability(self) -> dict[str, dict[str, Any]]:
+    def applicability(self, key: str = "applicability", edition: str | None = None) -> dict[str, dict[str, Any]]:
+        """Applicability per provision from the session records' ``key``; with ``edition``, only from
+        sessions that computed it for that report edition (``report_applicability``)."""
         merged: dict[str, dict[str, Any]] = {}
         for s in self.sessions:
-            app = s.get("applicability")
+            if edition is not None and str(s.get("report_edition") or "").lower() != edition.lower():
+                continue
+            app = s.get(key)
             if not isinstance(app, dict):
                 continue
             for pid, entry in app.items():
@@ -552,10 +568,13 @@ def _short_label(c: CaseResult) -> str:
 def _provision_state(prov: ProvisionResult, cases: list[CaseResult]) -> None:
     """The readable line of a provision: what the runners found, what assessors decided, what is
     still open (awaiting the assessor, or without any record)."""
-    automated = [c for c in cases if c.decision is None and c.verdict != Verdict.PENDING_REVIEW.value]
+    pending = Verdict.PENDING_REVIEW.value
+    # What the runners judged, before any decision (a decision may confirm or override it).
+    automated = [c.verdict if c.decision is None else c.automated_verdict for c in cases
+                 if (c.verdict if c.decision is None else c.automated_verdict) not in ("", pending)]
     decided = [c for c in cases if c.decision is not None]
-    prov.awaiting = [_short_label(c) for c in cases if c.verdict == Verdict.PENDING_REVIEW.value]
-    prov.automated = worst(*(Verdict(c.verdict) for c in automated)).value if automated else ""
+    prov.awaiting = [_short_label(c) for c in cases if c.verdict == pending]
+    prov.automated = worst(*(Verdict(v) for v in automated)).value if automated else ""
     prov.decided_by = [f"{_short_label(c)}: {c.verdict} by {c.decision.assessor} on {c.decision.date}"
                        + (f" (overrode {c.decision.overrides})" if c.decision.overrides else "")
                        for c in decided if c.decision is not None]
@@ -568,7 +587,10 @@ def _provision_state(prov: ProvisionResult, cases: list[CaseResult]) -> None:
     if decided:
         verdict = worst(*(Verdict(c.verdict) for c in decided)).value
         names = ", ".join(dict.fromkeys(c.decision.assessor for c in decided if c.decision is not None))
-        parts.append(f"assessor {verdict} ({names}: {', '.join(_short_label(c) for c in decided)})")
+        labels = ", ".join(_short_label(c) + (f" overriding {c.decision.overrides}"
+                                              if c.decision is not None and c.decision.overrides else "")
+                           for c in decided)
+        parts.append(f"assessor {verdict} ({names}: {labels})")
     if prov.awaiting:
         parts.append(f"awaiting assessor: {', '.join(prov.awaiting)}")
     if prov.missing:
@@ -603,7 +625,7 @@ def _decision_result(rec: dict[str, Any]) -> DecisionResult:
         rationale=str(rec.get("rationale", "")), overrides=str(rec.get("overrides") or ""),
         evidence=evidence, profile_sha256=str(rec.get("profile_sha256", "")),
         firmware=str(rec.get("firmware", "")), recorded=str(rec.get("recorded", "")),
-        source=str(rec.get("source", "")))
+        source=str(rec.get("source", "")), provision=str(rec.get("provision") or ""))
 
 
 def _apply_decisions(cases: list[CaseResult], recs: list[dict[str, Any]], info: RunInfo,
@@ -625,17 +647,20 @@ def _apply_decisions(cases: list[CaseResult], recs: list[dict[str, Any]], info: 
     for rec in sorted(recs, key=lambda r: _time_key(str(r.get("recorded", "")))):
         d = _decision_result(rec)
         results.append(d)
-        earlier = newest.get((d.test_case, d.unit))
+        key = (d.test_case or f"provision {d.provision}", d.unit)
+        earlier = newest.get(key)
         if earlier is not None:
             earlier.status = SUPERSEDED
             earlier.status_reason = f"a later decision ({d.recorded}) replaced it"
-        newest[(d.test_case, d.unit)] = d
+        newest[key] = d
     firmware = str(info.product.get("firmware") or "")
     by_key = {(c.test_case, c.unit): c for c in cases}
     # A decision for one unit is more specific than one for the whole test case: it goes last.
     for (tc, unit), d in sorted(newest.items(), key=lambda kv: (kv[0][0], kv[0][1] is not None, kv[0][1] or "")):
         rec = {"verdict": d.verdict, "overrides": d.overrides, "rationale": d.rationale,
                "profile_sha256": d.profile_sha256, "firmware": d.firmware}
+        if d.provision and not d.test_case:
+            continue  # applied to its provision once the provisions are built (_apply_provision_decisions)
         if d.verdict not in DECISION_VERDICTS or not d.test_case:
             d.status, d.status_reason = REJECTED, f"verdict {d.verdict!r} is not one of {', '.join(DECISION_VERDICTS)}"
             continue
@@ -683,6 +708,39 @@ def _apply_decisions(cases: list[CaseResult], recs: list[dict[str, Any]], info: 
             d.status = APPLIED
             d.status_reason = ("; ".join(["applied to part only"] + problems)) if problems else ""
     return results
+
+
+def _apply_provision_decisions(provisions: dict[str, ProvisionResult], decisions: list[DecisionResult],
+                               info: RunInfo, warnings: list[str]) -> None:
+    """A decision that names a provision judges one that no test case assesses (a provision new in
+    a later edition); a provision with test cases is judged through them."""
+    from harness.assess.decisions import APPLIED, DECISION_VERDICTS, REJECTED, STALE, stale_reason
+
+    firmware = str(info.product.get("firmware") or "")
+    for d in decisions:
+        if not d.provision or d.test_case or d.status:  # a test case's, or superseded
+            continue
+        stale = stale_reason({"profile_sha256": d.profile_sha256, "firmware": d.firmware},
+                             info.profile_sha256, firmware)
+        prov = provisions.get(d.provision)
+        if d.verdict not in DECISION_VERDICTS:
+            d.status, d.status_reason = REJECTED, f"verdict {d.verdict!r} is not one of {', '.join(DECISION_VERDICTS)}"
+        elif stale:
+            d.status, d.status_reason = STALE, stale
+        elif prov is None:
+            d.status, d.status_reason = REJECTED, f"{d.provision} is not a provision of this report's edition"
+        elif prov.test_cases or prov.results:
+            d.status, d.status_reason = REJECTED, (f"{d.provision} has test cases ({', '.join(prov.test_cases)}): "
+                                                   "decide those instead")
+        else:
+            d.status = APPLIED
+            d.replaced = [f"provision {d.provision}: {prov.verdict}"]
+            prov.verdict = d.verdict
+            prov.reasons = [f"assessor {d.assessor} ({d.date}): {d.rationale}"]
+            prov.decided_by = [f"{d.provision}: {d.verdict} by {d.assessor} on {d.date}"]
+            prov.state = f"assessor {d.verdict} ({d.assessor}); no test case assesses it"
+            continue
+        warnings.append(f"assessor decision on {d.subject} not applied ({d.status}: {d.status_reason})")
 
 
 def _missing(prov: ProvisionResult, cases: list[CaseResult], units: list[str]) -> list[str]:
@@ -814,13 +872,21 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     if not callable(translate):
         def translate(pid: str) -> str:
             return pid
-    applicability = {translate(k): v for k, v in merged.applicability().items()}
+    # Applicability computed with the report's own edition (its conditions and features) when a
+    # writer recorded it; else the test cases' edition's, re-keyed.
+    cat_edition = str(getattr(catalogue, "edition", "") or "") if catalogue is not None else ""
+    applicability = (merged.applicability("report_applicability", cat_edition) if cat_edition else {}) \
+        or {translate(k): v for k, v in merged.applicability().items()}
     info.results_sha256, info.segments, info.torn_segments = results_sha256(run_dir)
     if info.torn_segments:
         warnings.append("a writer was killed mid-record (torn last line in "
                         f"{', '.join(info.torn_segments)}); its complete records are kept")
     if not sessions:
         warnings.append("no session record: run metadata and applicability are unknown")
+    gaps = _unique([g for s in sessions for g in (s.get("unresolved_secrets") or []) if isinstance(g, str)])
+    if gaps:
+        warnings.append("label passwords of other units were not available to this run, so the test cases that "
+                        "compare units could not read them: " + "; ".join(gaps))
 
     times = [str(s.get("time")) for s in sessions if s.get("time")]
     times += [str(r.get(k)) for r in records for k in ("started", "finished") if r.get(k)]
@@ -925,6 +991,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         prov.missing = _missing(prov, mine, info.units)
         _provision_verdict(prov, mine)
         _provision_state(prov, mine)
+    _apply_provision_decisions(provisions, decisions, info, warnings)
 
     cases.sort(key=lambda c: (order.get(c.provision, len(order)), _natural(c.test_case), _unit_key(c.unit)))
 

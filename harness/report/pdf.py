@@ -236,10 +236,12 @@ def render_page(html_path: str | Path, *, pdf: bool = True, screenshot: bool = F
                               media=media, scripts=scripts)
             closed_politely = True
             return rendered
-        except BrowserError as exc:
+        except (BrowserError, KeyError, ValueError) as exc:  # ValueError: a garbled message or base64
             stderr.seek(0)
             tail = stderr.read()[-2000:].decode("utf-8", errors="replace").strip()
-            raise BrowserError(f"{exc}" + (f"; Chromium said: {tail}" if tail else "")) from None
+            what = str(exc) if isinstance(exc, BrowserError) else \
+                f"unexpected DevTools answer ({type(exc).__name__}: {exc})"
+            raise BrowserError(what + (f"; Chromium said: {tail}" if tail else "")) from None
         finally:
             pipe.close()
             for fd in (cmd_w, res_r):
@@ -283,7 +285,7 @@ def _drive(pipe: _Pipe, url: str, *, pdf: bool, screenshot: bool, run_id: str, t
 
 
 def _stop(proc: subprocess.Popen[bytes], grace: float) -> None:
-    """End the browser and its helper processes (its own process group, started above): after
+    """End the browser and its child processes (its own process group, started above): after
     ``grace`` seconds for a browser asked to close, at once for one that failed."""
     if grace > 0:
         try:

@@ -9,6 +9,8 @@
     GET  /api/wifi/scan the networks the unit sees                       | unless not functions_require_auth
     GET  /api/logs     the unit's recent log lines                        |
     GET  /api/sensors  the sensors the unit carries (token always needed)
+    POST /api/identity {"serial"}: rewrite the unit's identity (token always needed) -> 403 (read-only) unless
+                       identity_writable
     GET  /help/sensors the built-in user documentation of the sensors (public; it never names the microphone
                        of the undocumented_sensor defect)
     POST /api/firmware the raw update package as the body (token always needed) -> 200 {"result": "installing",
@@ -106,7 +108,7 @@ class _Handler(UnitHandler):
             ("POST", "/api/config"): self._post_config, ("POST", "/api/login"): self._login,
             ("POST", FIRMWARE_PATH): self._firmware, ("POST", "/api/reboot"): self._reboot,
             ("GET", "/api/wifi/scan"): self._wifi_scan, ("GET", "/api/logs"): self._logs,
-            ("GET", "/api/sensors"): self._sensors, ("GET", "/help/sensors"): self._help_sensors}
+            ("GET", "/api/sensors"): self._sensors, ("POST", "/api/identity"): self._identity, ("GET", "/help/sensors"): self._help_sensors}
         if self.server.unit.network_restricted:
             self.close_connection = True  # the integrity monitor stopped the service: no answer at all
             return
@@ -222,6 +224,19 @@ class _Handler(UnitHandler):
             self._unauthorized()
             return
         self._json(200, {"sensors": [name for name, _ in storage.sensors(self.server.unit.behaviour)]})
+
+    def _identity(self) -> None:
+        if not self._authorized():
+            self._unauthorized()
+            return
+        serial = (self._body() or {}).get("serial")
+        if not isinstance(serial, str) or not serial.strip() or len(serial) > 64:
+            self._json(400, {"error": 'expected JSON {"serial": ...}'})
+            return
+        if self._on_loop(self.server.unit.write_identity, serial.strip()):
+            self._json(200, {"serial": self.server.unit.serial})
+        else:
+            self._json(403, {"error": "the identity is fused at manufacture (read-only)"})
 
     def _help_sensors(self) -> None:
         data = storage.sensors_help(MODEL).encode()

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harness.sim import bootstrap, packages, runtime
+from harness.sim import bootstrap, jig, packages, runtime
 from harness.sim.catalog import FIRMWARE, HARDWARE, MANUFACTURER, MODEL, PERSONAS, behaviour_for
 from harness.sim.certs import SimCA
 from harness.sim.console import Console
@@ -17,6 +17,7 @@ from harness.sim.flash import Flash
 from harness.sim.mqtt import MqttClient
 from harness.sim.network import UnitNetwork, bind_units
 from harness.sim.pty_port import PtyPort
+from harness.sim.recovery import ServiceMode, publish_factory_image
 from harness.sim.supply import UnitSupply
 from harness.sim.timing import Delays
 from harness.sim.unit import Unit
@@ -46,7 +47,8 @@ def runtime_facts(opts: Options, units: list[Unit], consoles: list[Console], net
                                    "address": n.address, "services": n.services, "supply": s.resource}
                   for u, c, n, s in zip(units, consoles, networks, supplies, strict=True)},
         "https": {"base_url": base, "ca": str(ca), **published(base)},
-        "firmware": firmware.facts(),
+        # The factory image beside the published packages (harness.sim.recovery): for restore_firmware.
+        "firmware": {**firmware.facts(), "delivered": str(firmware.valid.parent / f"simiot-h1-{FIRMWARE}.simfw")},
     }
 
 
@@ -68,6 +70,7 @@ async def _serve(opts: Options, run_dir: Path) -> None:
         runtime.write_atomic(ca_path, ca.ca_pem)
         trust_ca = opts.trust_ca.resolve() if opts.trust_ca else ca_path
         firmware = packages.publish(run_dir, embedded_secrets=behaviour.firmware_embedded_key)
+        publish_factory_image(run_dir, embedded_secrets=behaviour.firmware_embedded_key)
         anchor = packages.trust_anchor()
         for i in range(1, opts.units + 1):
             identity = persona.unit(i)
@@ -80,8 +83,10 @@ async def _serve(opts: Options, run_dir: Path) -> None:
             networks.append(UnitNetwork(unit, clients[-1], ca, run_dir / "flash", loop))
             unit.updater = Updater(unit, anchor, trust_ca)
             supplies.append(UnitSupply(unit, networks[-1]))
+            supplies[-1].service_mode = ServiceMode(unit, consoles[-1], unit.updater)
         await bind_units(networks)
         await asyncio.gather(*(s.start() for s in supplies))
+        jig.publish(run_dir, {s.unit.identity.uid: s.resource for s in supplies})
         web = WebServer(ca.issue(["localhost", "127.0.0.1"]))
         web.serve(documents(behaviour, web.base_url))
         for net, client in zip(networks, clients, strict=True):

@@ -5,13 +5,19 @@ own address: a scan of the unit must not find the bench).
 Output off cuts the power: the unit stops (RAM gone, console silent) and its network services
 close. Output on: the services listen again and the unit boots. Relay channel 1 closes the reset
 button: held at least 5 s (scaled) and released, the running unit does a factory reset; a shorter
-press does nothing. The supply's current reading follows what the unit is doing."""
+press does nothing; held while the output comes on, the bootloader enters service mode
+(harness.sim.recovery). The supply's current reading follows what the unit is doing."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from harness.sim.bench import BenchSupply
 from harness.sim.network import UnitNetwork
 from harness.sim.unit import Event, Power, Unit
+
+if TYPE_CHECKING:
+    from harness.sim.recovery import ServiceMode
 
 BUTTON_CHANNEL = 1  # the relay channel wired across the unit's reset button (fixed by ScpiSupplyServer)
 # Amperes drawn at 5 V in each state (what `MEAS:CURR?` reads while the output is on).
@@ -23,6 +29,7 @@ class UnitSupply(BenchSupply):
     def __init__(self, unit: Unit, network: UnitNetwork) -> None:
         self.unit = unit
         self.network = network
+        self.service_mode: ServiceMode | None = None  # the bootloader's, when the family has one
         super().__init__(unit.identity.uid, self._output)
         unit.subscribe(self._on_event)
         self._update_load()
@@ -39,7 +46,10 @@ class UnitSupply(BenchSupply):
         # connections until it is up).
         if on:
             await self.network.resume()
-            self.unit.power_on()
+            if self.service_mode is not None and self.server.relays.get(BUTTON_CHANNEL):
+                self.service_mode.enter()  # the bootloader saw the button held: no boot (harness.sim.recovery)
+            else:
+                self.unit.power_on()
         else:
             self.unit.power_cut()
             await self.network.suspend()

@@ -118,6 +118,11 @@ class Unit:
     def _save(self) -> None:
         self._flash.save(self.state)
 
+    def save(self) -> None:
+        """Write the flash state now: for firmware modules that keep their own settings in
+        `state.user_data` (consent, owner profile, update settings)."""
+        self._save()
+
     @property
     def label(self) -> str:
         return self.state.label

@@ -152,3 +152,19 @@ class UpdateVerifier:
             except InvalidSignature:
                 continue
         return False
+
+
+def check_factory_image(data: bytes, trusted: Iterable[Ed25519PublicKey | bytes], model: str,
+                        factory_version: str) -> UpdateDecision:
+    """The bootloader's service mode (harness.sim.recovery): it installs the manufacturer-signed
+    *factory* image of this model and nothing else — no newer or older version, no unsigned or
+    tampered package, whatever the update service's defect switches say (the bootloader is its own,
+    strict program). That keeps the recovery path from being a rollback path: it only goes back to
+    what the unit was delivered with, and only with physical access (the button at power-on)."""
+    decision = UpdateVerifier(trusted, "0", model).check(data)  # installed "0": no version is older
+    if not decision.accepted:
+        return decision
+    if decision.version != factory_version:
+        return UpdateDecision(False, f"not the factory image (version {decision.version}; this unit ships "
+                                     f"{factory_version})", decision.version, "not_factory")
+    return decision

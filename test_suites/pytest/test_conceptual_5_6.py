@@ -1,7 +1,8 @@
 """EN 303 645 clause 5.6 — conceptual test cases judged from IXIT 15-Intf and 13-SoftServ.
 
-Profile-level: the rules read the profile's IXIT and the functional verdicts this run has already
-recorded (a functional case not run yet changes nothing).
+Scope `conceptual`: these run after the functional cases and read the profile's IXIT and the
+functional verdicts this run recorded (a functional case not run changes nothing). Rules:
+harness/checks/conceptual (docs/ics.md).
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The assessment flow end to end: every test case gets a record, an assessor's decisions file turns
 the compliant hub into a complete report, and the legacy hub still FAILs where it should.
 
-The runs against the simulator are cheap: the assessor items plus the console and document suites
-(4, 5.1, 5.2, 5.3-13); the other automated suites are left out with pytest's --ignore, so their test
+The runs against the simulator are cheap: the assessor items, the console and document suites
+(4, 5.1, 5.2, 5.3-13) and the conceptual rules; the other automated suites are left out with pytest's --ignore, so their test
 cases show as "no record" (they are not what this test is about). The fixture decisions file names
 the sha256 of device_profiles/sim-compliant.yaml; the profile is edited often, so the tests use a copy
 stamped with the current hash (stale decisions have their own tests in tests/unit/test_assess_*).
@@ -29,8 +29,9 @@ from harness.verdict import Evidence, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURE = ROOT / "fixtures" / "decisions" / "sim-compliant.yaml"
+# The assessor items, the console and document suites, and the conceptual rules (profile-level).
 SUITES = ["test_assessor_items.py", "test_4_reporting.py", "test_5_1_passwords.py", "test_5_2_disclosure.py",
-          "test_5_3_support.py"]
+          "test_5_3_support.py", *sorted(p.name for p in (ROOT / "test_suites" / "pytest").glob("test_conceptual_*.py"))]
 
 
 def profile_path(persona: str) -> Path:
@@ -96,10 +97,12 @@ def test_compliant_hub_every_item_recorded_then_decided_into_a_complete_report(t
     assert all(d.status == "applied" for d in model.decisions)
     psti = {p.number: p for p in model.psti}
     assert psti[1].outcome == "supports" and psti[2].outcome == "supports", [p.statement for p in model.psti]
-    decided = next(c for c in model.cases if c.test_case == "5.1-1-1")
+    decided = next(c for c in model.cases if c.test_case in items and c.automated_verdict == "PENDING_REVIEW")
     assert decided.decision is not None and decided.decision.assessor == "Demo Assessor (simulated lab)"
+    assert decided.verdict == "PASS" and decided.reason.startswith("assessor Demo Assessor (simulated lab)")
     root = ET.parse(run_dir / "junit.xml").getroot()
-    props = {p.get("name"): p.get("value") for p in root.find(".//testcase[@name='5.1-1-1 [profile]']/properties")}
+    props = {p.get("name"): p.get("value")
+             for p in root.find(f".//testcase[@name='{decided.test_case} [profile]']/properties")}
     assert props["assessor"] == "Demo Assessor (simulated lab)" and props["verdict"] == "PASS"
 
 

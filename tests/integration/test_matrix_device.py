@@ -1,8 +1,7 @@
 """Device-behaviour matrix: the storage, identity, firmware-secret, network-function, tamper and
-sensor suites against the hub simulator (pytest with the harness plugin, as `harness run` runs them). The compliant persona PASSes every
-case; each defect switch FAILs exactly its own case. Defects that touch disjoint cases share one
-simulator (two per scenario), so the file stays fast while each scenario still shows the other
-four cases unchanged."""
+sensor suites against the hub simulator (pytest with the harness plugin, as `harness run` runs them),
+one unit, time scale 0. The compliant and legacy personas PASS every case; each defect switch FAILs
+exactly its own case and leaves the other five unchanged."""
 
 from __future__ import annotations
 
@@ -25,10 +24,12 @@ PROFILE_LEVEL = {"5.4-3-2"}
 SCENARIOS: dict[str, tuple[str, list[str], set[str]]] = {
     "compliant": ("compliant", [], set()),
     "legacy": ("legacy", [], set()),  # the legacy persona keeps these behaviours compliant
-    "secrets_at_rest+functions": ("compliant", ["plaintext_secrets_at_rest", "unauthenticated_functions"],
-                                  {"5.4-1-2", "5.5-4-2"}),
-    "firmware_key+tamper": ("compliant", ["hardcoded_key_in_firmware", "no_tamper_response"], {"5.4-3-2", "5.7-2-2"}),
-    "identity+microphone": ("compliant", ["identity_writable", "undocumented_microphone"], {"5.4-2-2", "5.8-3-1"}),
+    "plaintext_secrets_at_rest": ("compliant", ["plaintext_secrets_at_rest"], {"5.4-1-2"}),
+    "identity_writable": ("compliant", ["identity_writable"], {"5.4-2-2"}),
+    "hardcoded_key_in_firmware": ("compliant", ["hardcoded_key_in_firmware"], {"5.4-3-2"}),
+    "unauthenticated_functions": ("compliant", ["unauthenticated_functions"], {"5.5-4-2"}),
+    "no_tamper_response": ("compliant", ["no_tamper_response"], {"5.7-2-2"}),
+    "undocumented_microphone": ("compliant", ["undocumented_microphone"], {"5.8-3-1"}),
 }
 
 

@@ -167,6 +167,6 @@ def test_start_time_with_supplies_and_packages(tmp_path: Path) -> None:
         started = time.monotonic()
         with SimProcess(tmp_path / str(i), units=3) as sim:
             times.append(sim.ready_at - started)
-            assert set(sim.runtime["firmware"]) == {"valid", "older", "signing_key", "public_key"}
+            assert set(sim.runtime["firmware"]) == {"valid", "older", "delivered", "signing_key", "public_key"}
     # ~0.3 s on an idle machine; the bound leaves room for a busy shared one.
     assert statistics.median(times) < 2.0, times

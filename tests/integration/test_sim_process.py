@@ -81,6 +81,9 @@ def test_one_simulator_per_run_dir(tmp_path: Path) -> None:
 def test_time_scale_stretches_device_delays(tmp_path: Path) -> None:
     # scale 0.25: boot 0.5 s, failed login 0.075 s
     with SimProcess(tmp_path, units=1, time_scale=0.25) as sim, sim.console("U1") as con:
+        # Ask for the prompt: a console opened after the boot finished (pyserial's open flushes
+        # the input) would never see the one printed at boot.
+        con.send("")
         con.expect(LOGIN_PROMPT, timeout=5)
         assert time.monotonic() - sim.ready_at >= 0.4
         con.send("admin")

@@ -211,3 +211,64 @@ def test_plug_setting_injection_judged_by_effect(tmp_path: Path, defect: str | N
     assert "NtpServer1" in record["reason"] and "uid=0(root)" in record["reason"]
     finding = next(e for e in record["evidence"] if e["name"] == "command injection")
     assert finding["data"]["setting"] == "NtpServer1"
+
+
+# -- 5.13-1-2: a crash told from a lab freeze --------------------------------------------------------
+class ConsoleInputsOnly:
+    """The hub as the harness drives it, without the lab broker (console inputs only); after the
+    third console input either nothing happens (the unit's own crash decides) or the whole bench
+    freezes (SIGSTOP of the simulator: console, network and the bench supply stop answering)."""
+
+    def __init__(self, device: object, pid: int, freeze: bool) -> None:
+        self._device, self._pid, self._freeze, self.inputs = device, pid, freeze, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._device, name)
+
+    def has(self, name: str) -> bool:
+        return name not in ("input_mqtt", "input_http") and self._device.has(name)  # type: ignore[attr-defined]
+
+    def run(self, procedure: str, **kw: object) -> object:
+        result = self._device.run(procedure, **kw)  # type: ignore[attr-defined]
+        if procedure == "input_serial":
+            self.inputs += 1
+            if self.inputs == 3 and self._freeze:
+                import os
+                import signal
+                os.kill(self._pid, signal.SIGSTOP)
+        return result
+
+
+@pytest.mark.parametrize("fault", ["crash", "lab_freeze"])
+def test_input_validation_tells_a_crash_from_a_lab_freeze(tmp_path: Path, fault: str) -> None:
+    """crashes_on_malformed: the unit falls silent after a malformed console line, the bench
+    power-cycles it and it answers again: FAIL. A frozen bench (the simulator stopped, its supply
+    with it) during the same inputs: INCONCLUSIVE naming the failed power cycle, never FAIL."""
+    import os
+    import signal
+
+    from harness.cases import resilience
+    from harness.device import Device
+    from harness.profile.resolve import open_bench
+    from harness.simctl import SimulatorProcess
+    from harness.verdict import Verdict
+
+    defects = {"crashes_on_malformed": None} if fault == "crash" else {}
+    with SimulatorProcess("compliant", tmp_path / "sim", defects=defects, time_scale=0.0, units=1) as sim:
+        assert sim.proc is not None
+        bench = open_bench(ROOT / "device_profiles" / "sim-compliant.yaml", sim.lab_path)
+        device = Device(bench, "U1", transcript_dir=tmp_path / "transcripts", settle_scale=0.0)
+        unit = ConsoleInputsOnly(device, sim.proc.pid, freeze=fault == "lab_freeze")
+        try:
+            result = resilience.malformed_input(unit)  # type: ignore[arg-type]
+        finally:
+            os.kill(sim.proc.pid, signal.SIGCONT)
+            device.close()
+    assert unit.inputs >= (1 if fault == "crash" else 3)
+    if fault == "crash":
+        assert result.verdict == Verdict.FAIL, result.reason
+        finding = next(e for e in result.evidence if e.kind == "finding")
+        assert "power-cycled" in finding.data["lab side shown working by"]
+        return
+    assert result.verdict == Verdict.INCONCLUSIVE, result.reason
+    assert "lab" in result.reason and "power cycle" in result.reason, result.reason

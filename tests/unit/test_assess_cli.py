@@ -24,7 +24,7 @@ SHA = "ab" * 32
 
 def args(run_dir: Path, **kw: object) -> argparse.Namespace:
     base = {"run_dir": str(run_dir), "decisions": None, "list": False, "interactive": False, "template": None,
-            "assessor": None, "lab": None, "no_report": False}
+            "assessor": None, "lab": None, "no_report": False, "edition": None}
     return argparse.Namespace(**{**base, **kw})
 
 
@@ -150,3 +150,16 @@ def test_each_answer_is_on_disk_at_once_even_when_interrupted(run: Path) -> None
     assert "interrupted: 1 decision(s) recorded so far" in out.getvalue()
     [rec] = decision_records(run)
     assert rec["verdict"] == "FAIL" and rec["rationale"] == "the IXIT names one password for all units"
+
+
+def test_list_names_the_decisions_that_do_not_count(run: Path, tmp_path: Path) -> None:
+    path = tmp_path / "old.yaml"
+    path.write_text(yaml.safe_dump({
+        "assessor": "A. Assessor", "date": "2026-12-01", "profile_sha256": "cd" * 32, "firmware": "1.2.3",
+        "decisions": [{"test_case": "5.1-1-1", "verdict": "PASS", "rationale": "made for the old profile"}]}))
+    assert cmd_assess(args(run, decisions=str(path), no_report=True), out=io.StringIO()) == 0
+    out = io.StringIO()
+    assert cmd_assess(args(run, list=True), out=out) == 0
+    text = out.getvalue()
+    assert "5.1-1-1 [profile] (PENDING_REVIEW)" in text  # still open
+    assert "1 recorded decision(s) not applied:" in text and "5.1-1-1 [profile] PASS by A. Assessor (2026-12-01): STALE" in text

@@ -145,8 +145,10 @@ def test_a_recorded_fail_or_inconclusive_changes_only_with_overrides_and_a_ratio
     assert f"[overrode {recorded}: the policy page answered 500]" in case.reason
     first, second = sorted(model.decisions, key=lambda d: d.recorded)[-2:]
     assert (first.status, second.status) == ("superseded", "applied")
-    assert model.provision("5.2-1").decided_by == [
-        f"5.2-1-2: PASS by A. Assessor on 2026-12-06 (overrode {recorded})", ]
+    prov = model.provision("5.2-1")
+    assert prov.decided_by == [f"5.2-1-2: PASS by A. Assessor on 2026-12-06 (overrode {recorded})"]
+    assert prov.state == (f"automated {recorded}; assessor PASS (A. Assessor: 5.2-1-2 overriding {recorded}); "
+                          "awaiting assessor: 5.2-1-1")
 
 
 def test_a_decision_confirming_an_automated_verdict_needs_no_override(tmp_path: Path) -> None:
@@ -154,6 +156,7 @@ def test_a_decision_confirming_an_automated_verdict_needs_no_override(tmp_path: 
     append(tmp_path, decision("5.2-1-2", "PASS"))
     model = build_report_model(tmp_path, fake_catalogue())
     assert [d.status for d in model.decisions] == ["applied"]
+    assert model.provision("5.2-1").state.startswith("automated PASS; assessor PASS (A. Assessor: 5.2-1-2)")
 
 
 def test_a_decision_for_a_test_case_without_record_fills_it(tmp_path: Path) -> None:
@@ -203,3 +206,69 @@ def test_the_demo_fixture_is_a_valid_decisions_file(monkeypatch: pytest.MonkeyPa
                                     test_cases=load_catalogue().test_cases)
     assert decisions and all(d.verdict == "PASS" and d.rationale and d.evidence for d in decisions)
     assert all(len(e.sha256) == 64 for d in decisions for e in d.evidence)
+
+
+def test_the_terminal_summary_counts_test_cases_and_decisions_and_shows_what_awaits(tmp_path: Path) -> None:
+    from harness.report import summary_lines
+
+    write_run(tmp_path, [pending("5.1-1-1"), record("5.1-1-2", "PASS", unit="U1"), record("5.1-1-2", "PASS", unit="U2"),
+                         pending("5.2-1-1")])
+    append(tmp_path, decision("5.2-1-1"))
+    lines = summary_lines(build_report_model(tmp_path, fake_catalogue()))
+    row = next(line for line in lines if line.split()[:1] == ["5.1-1"])
+    assert row.endswith("PENDING_REVIEW  automated PASS; awaiting assessor: 5.1-1-1")
+    assert "Test cases: 0 FAIL, 0 INCONCLUSIVE, 1 PENDING_REVIEW, 2 PASS, 0 NOT_APPLICABLE (3 with a record)" in lines
+    assert "Assessor decisions: 1 applied" in lines
+
+
+def test_the_json_schema_names_what_the_parser_reads() -> None:
+    from harness.assess import decisions as mod
+
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "decisions.schema.json").read_text())
+    assert set(schema["properties"]) == mod._FILE_KEYS
+    entry = schema["$defs"]["decision"]
+    assert set(entry["properties"]) == mod._DECISION_KEYS
+    assert entry["properties"]["verdict"]["enum"] == list(mod.DECISION_VERDICTS)
+    assert entry["properties"]["overrides"]["enum"] == list(mod.OVERRIDABLE)
+    assert schema["properties"]["schema"]["const"] == mod.FILE_SCHEMA
+
+
+def test_a_provision_no_test_case_assesses_is_decided_as_a_provision(tmp_path: Path) -> None:
+    from test_report_support import FakeProvision
+
+    cat = fake_catalogue()
+    new = FakeProvision("6-6", "6", "M", (), "summary of 6-6", [], [])
+    new.unassessed = "new in V3.1.3; no TS 103 701 test case yet"  # type: ignore[attr-defined]
+    cat.provisions["6-6"] = new
+    write_run(tmp_path, [record("5.2-1-1", "PASS"), record("5.2-1-2", "PASS")])
+    prov = build_report_model(tmp_path, cat).provision("6-6")
+    assert prov.verdict == "PENDING_REVIEW" and prov.state == "awaiting assessor: new in V3.1.3; no TS 103 701 test case yet"
+
+    append(tmp_path, {"provision": "6-6", "verdict": "PASS", "rationale": "the manual explains deletion"},
+           {"provision": "5.2-1", "verdict": "PASS", "rationale": "a provision with test cases"})
+    model = build_report_model(tmp_path, cat)
+    prov = model.provision("6-6")
+    assert prov.verdict == "PASS" and prov.state == "assessor PASS (A. Assessor); no test case assesses it"
+    assert prov.decided_by == ["6-6: PASS by A. Assessor on 2026-12-06"]
+    by_subject = {d.subject: d for d in model.decisions}
+    assert by_subject["provision 6-6"].status == "applied"
+    assert by_subject["provision 5.2-1"].status == "rejected"
+    assert "decide those instead" in by_subject["provision 5.2-1"].status_reason
+    with pytest.raises(DecisionsError, match="name a test_case or a provision, not both"):
+        parse_decisions(doc({"test_case": "5.2-1-1", "provision": "5.2-1", "verdict": "PASS", "rationale": "x"}))
+
+
+def test_applicability_computed_for_the_report_edition_is_preferred(tmp_path: Path) -> None:
+    cat = fake_catalogue()
+    cat.edition = "v3.1.3"
+    log = ResultsLog(tmp_path, writer="pytest")
+    log.write_session(run_id="r", profile={"sha256": SHA, "product": {"firmware": FIRMWARE}}, units=["U1"],
+                      applicability={"5.13-1": {"applicable": True, "reason": "by the V2.1.1 rules"}},
+                      report_edition="v3.1.3",
+                      report_applicability={"5.13-1": {"applicable": False, "reason": "feature x absent (V3.1.3)"}})
+    model = build_report_model(tmp_path, cat)
+    p = model.provision("5.13-1")
+    assert (p.applicability, p.applicability_reason) == ("not applicable", "feature x absent (V3.1.3)")
+    cat.edition = "v2.1.1"
+    p = build_report_model(tmp_path, cat).provision("5.13-1")
+    assert (p.applicability, p.applicability_reason) == ("applicable", "by the V2.1.1 rules")

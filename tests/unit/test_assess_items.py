@@ -104,3 +104,49 @@ def test_runtime_facts_are_filled_in_and_secret_references_stay_references() -> 
     values = ixit_values(profile, {"https": {"security_txt": "https://127.0.0.1:8443/.well-known/security.txt"}})
     assert values["2-UserInfo"] == {"disclosure_policy": {"url": "https://127.0.0.1:8443/.well-known/security.txt"},
                                     "key": {"secret": "api_token"}, "gone": {"runtime": "nope"}}
+
+
+def test_pytest_terminal_shows_the_verdicts_and_a_verdict_changed_in_teardown(tmp_path: Path) -> None:
+    """A real pytest session (its own process, the conformance plugin loaded by its entry point)."""
+    import subprocess
+    import sys
+
+    (tmp_path / "conftest.py").write_text('''
+import pytest
+from harness import pytest_plugin
+from harness.testcase import TestCaseContext
+from harness.verdict import CheckResult, Evidence
+
+@pytest.fixture
+def ctx(request):
+    c = TestCaseContext(test_case="5.1-1-1", unit=None)
+    request.node.stash[pytest_plugin._TC] = c
+    yield c
+    if request.node.name == "test_voided_in_teardown":
+        c.result = CheckResult.inconclusive("the unit stopped answering")
+''')
+    (tmp_path / "test_x.py").write_text('''
+from harness.pytest_plugin import conclude
+from harness.verdict import CheckResult, Evidence
+
+def test_pending(ctx):
+    conclude(ctx, CheckResult.pending("awaiting assessor: is it so?"))
+
+def test_inconclusive(ctx):
+    conclude(ctx, CheckResult.inconclusive("broker gone"))
+
+def test_passes(ctx):
+    conclude(ctx, CheckResult.passed("seen", Evidence("observation", "x", "y")))
+
+def test_voided_in_teardown(ctx):
+    ctx.conclude(CheckResult.passed("seen", Evidence("observation", "x", "y")))
+''')
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", str(tmp_path)],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
+    assert "test_x.py PI..I" in out  # the teardown of the voided PASS reports INCONCLUSIVE
+    last = out.strip().splitlines()[-1]
+    assert "1 pending_review" in last and "2 inconclusive" in last and "failed" not in last
+    assert "conformance verdicts (test case records): 1 PASS, 2 INCONCLUSIVE, 1 PENDING_REVIEW" in out
+    assert "INCONCLUSIVE (the lab could not judge)" in out
+    assert "test_x.py::test_inconclusive: broker gone" in out
+    assert "test_x.py::test_voided_in_teardown: the unit stopped answering" in out

@@ -160,8 +160,8 @@ def test_a_reconnect_storm_fails() -> None:
     assert r.verdict == Verdict.FAIL and "per minute" in r.reason
 
 
-def test_constant_gaps_fail_as_no_backoff() -> None:
-    r = judge_orderly_reconnection(facts([0.0, 2.0, 4.0, 6.0], bound=60.0))
+def test_constant_gaps_above_the_bound_fail_as_no_backoff() -> None:
+    r = judge_orderly_reconnection(facts([0.0, 0.5, 1.0, 1.5, 2.0], outage=2.5, bound=60.0))
     assert r.verdict == Verdict.FAIL and "backoff" in r.reason
 
 

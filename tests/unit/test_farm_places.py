@@ -91,3 +91,68 @@ def test_run_parser_accepts_places() -> None:
                                       "--coordinator", "127.0.0.1:20408", "--place-wait", "5"])
     assert args.place == ["U1=hub", "U2=board=x"] and args.place_wait == 5.0
     assert isinstance(args, argparse.Namespace)
+
+
+class FakeClient:
+    """labgrid-client stand-in: records the calls; `fail_acquire` names places that are busy."""
+
+    def __init__(self, fail_acquire: set[str] | None = None) -> None:
+        self.calls: list[tuple[str, ...]] = []
+        self.fail_acquire = fail_acquire or set()
+        self.tokens = 0
+
+    def reserve(self, filters: list[str], wait: float) -> str:
+        self.tokens += 1
+        self.calls.append(("reserve", *filters))
+        return f"T{self.tokens}:{filters[0].split('=', 1)[1]}"
+
+    def place_of(self, token: str) -> str:
+        return token.split(":", 1)[1]
+
+    def acquire(self, token: str) -> None:
+        self.calls.append(("acquire", token))
+        if self.place_of(token) in self.fail_acquire:
+            raise places.PlaceError(f"place {self.place_of(token)} is already acquired")
+
+    def env(self, token: str) -> dict:
+        return {"targets": {self.place_of(token): {"resources": [
+            {"NetworkSerialPort": {"host": "127.0.0.1", "port": 4000 + self.tokens}}]}}}
+
+    def release(self, token: str) -> None:
+        self.calls.append(("release", token))
+
+    def cancel(self, token: str) -> None:
+        self.calls.append(("cancel", token))
+
+
+def test_session_releases_everything_it_holds() -> None:
+    import io
+    client = FakeClient()
+    reqs = [PlaceRequest("U1", name="a"), PlaceRequest("U2", name="b"), PlaceRequest("U3", token="MINE:c")]
+    with places.PlaceSession(reqs, client=client, out=io.StringIO()) as facts:  # type: ignore[arg-type]
+        assert facts["U1"].console == "rfc2217://127.0.0.1:4001?ign_set_control"
+        assert set(facts) == {"U1", "U2", "U3"}
+    tail = client.calls[-5:]
+    # released in reverse order; only the reservations this run made are cancelled
+    assert tail == [("release", "MINE:c"), ("release", "T2:b"), ("cancel", "T2:b"), ("release", "T1:a"),
+                    ("cancel", "T1:a")]
+
+
+def test_a_failed_acquire_releases_the_places_already_held() -> None:
+    import io
+    client = FakeClient(fail_acquire={"b"})
+    session = places.PlaceSession([PlaceRequest("U1", name="a"), PlaceRequest("U2", name="b")],
+                                  client=client, out=io.StringIO())  # type: ignore[arg-type]
+    with pytest.raises(places.PlaceError):
+        session.open()
+    assert ("release", "T1:a") in client.calls and ("cancel", "T1:a") in client.calls
+    assert ("cancel", "T2:b") in client.calls and ("release", "T2:b") not in client.calls
+
+
+def test_farm_local_without_labgrid_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from harness.cli import build_parser, main
+    args = build_parser().parse_args(["farm", "local", "--units", "3", "--persona", "legacy"])
+    assert (args.units, args.persona, args.time_scale) == (3, "legacy", 0.0)
+    real = importlib.util.find_spec
+    monkeypatch.setattr(places.importlib.util, "find_spec", lambda name, *a: None if name == "labgrid" else real(name, *a))
+    assert main(["farm", "local"]) == 2

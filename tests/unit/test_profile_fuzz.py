@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import signal
 import time
 from pathlib import Path
 from typing import Any
@@ -171,14 +172,29 @@ PROFILE_BASES = [(p.name, _load(p)) for p in PROFILES]
 LAB_BASES = [(name, yaml.safe_load(text)) for name, text in LABS.items()]
 
 
+class _Hang(Exception):
+    pass
+
+
+def _alarm(signum: int, frame: object) -> None:
+    raise _Hang(f"validation did not return within {PER_CALL_S:g} s")
+
+
 def _validate(*argv: str) -> tuple[int, str, str]:
+    """`harness validate` in this process; a hang is cut by an alarm and reported as one."""
     out, err = io.StringIO(), io.StringIO()
     start = time.monotonic()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        try:
-            code = main(["validate", *argv])
-        except SystemExit as exc:  # argparse only: an exit code, not a traceback
-            code = exc.code if isinstance(exc.code, int) else 2
+    previous = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, PER_CALL_S)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(["validate", *argv])
+            except SystemExit as exc:  # argparse only: an exit code, not a traceback
+                code = exc.code if isinstance(exc.code, int) else 2
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
     assert time.monotonic() - start < PER_CALL_S, f"validation took {time.monotonic() - start:.1f} s"
     return code, out.getvalue(), err.getvalue()
 

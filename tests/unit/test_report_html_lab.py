@@ -112,7 +112,11 @@ def test_appendix_checks_attachment_hashes(run: Path, model) -> None:
 
 
 def test_report_against_v313(run: Path) -> None:
-    page = render_html(build_report_model(run, load_catalogue("v3.1.3")))
+    model = build_report_model(run, load_catalogue("v3.1.3"))
+    new = model.provision("6-6")
+    assert new is not None and new.verdict == "PENDING_REVIEW" and "new in V3.1.3" in " ".join(new.reasons)
+    assert model.provision("5.13-1A").test_cases == ["5.13-1-1", "5.13-1-2"]
+    page = render_html(model)
     assert "ETSI EN 303 645 V3.1.3 (2024-09)" in page
     assert "their verdicts are mapped onto this edition" in page
     assert "the regulations cite EN 303 645 V2.1.1" in page

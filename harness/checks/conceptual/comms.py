@@ -3,14 +3,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from harness.checks.conceptual import crypto_catalogue
 from harness.checks.conceptual._base import is_none, rows, rule, verdict_of
 from harness.profile.ixit import CommunicationMechanism, Ixit
 from harness.verdict import CheckResult, Evidence
-
-Select = Callable[[Ixit], list[tuple[CommunicationMechanism, str]]]
 
 
 def _judge_mechanisms(ixit: Ixit, selected: list[tuple[CommunicationMechanism, str]], *, need: set[str],
@@ -79,12 +75,9 @@ def _carrying(ixit: Ixit, ids: set[str], what: str, *, remote_only: bool = False
 
 @rule("5.5-1-1", "communication uses best-practice cryptography", ("11-ComMech",), contradicted_by=("5.5-1-2",))
 def secure_communication(ixit: Ixit) -> CheckResult:
-    sensitive = _critical_ids(ixit) | {p.id for p in ixit.security_parameters} | {d.data for d in ixit.personal_data}
-    selected = []
-    for m in ixit.communication:
-        carried = _carrying(ixit, sensitive, "protected data")
-        why = next((w for mm, w in carried if mm.id == m.id), "declared")
-        selected.append((m, why))
+    protected = {p.id for p in ixit.security_parameters} | {d.data for d in ixit.personal_data}
+    why = {m.id: w for m, w in _carrying(ixit, protected, "protected data")}
+    selected = [(m, why.get(m.id, "declared")) for m in ixit.communication]
     return _judge_mechanisms(ixit, selected, need={"integrity", "authenticity"}, scope="all mechanisms",
                              none_selected="no communication mechanism declared")
 
@@ -157,8 +150,8 @@ def personal_in_transit(ixit: Ixit) -> CheckResult:
       contradicted_by=("5.8-2-2",))
 def sensitive_to_services(ixit: Ixit) -> CheckResult:
     ids = {d.data for d in ixit.personal_data if d.sensitive}
-    unknown_peer = [m for m in ixit.communication if m.peer is None and _carrying(ixit, ids, "")
-                    and any(mm.id == m.id for mm, _ in _carrying(ixit, ids, ""))]
+    carriers = {m.id for m, _ in _carrying(ixit, ids, "")}
+    unknown_peer = [m for m in ixit.communication if m.peer is None and m.id in carriers]
     result = _judge_mechanisms(ixit, _carrying(ixit, ids, "sensitive personal data", peer="associated-service"),
                                need={"confidentiality", "integrity", "authenticity"},
                                scope="mechanisms carrying sensitive personal data to associated services",
