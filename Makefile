@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 ALLURE_NPM := allure@3.18.0
 
-.PHONY: install system-deps demo test lint bench docs schema clean
+.PHONY: install system-deps demo test test-farm lint bench bench-farm docs schema clean
 
 # Debian packages the harness drives for real: Mosquitto (lab broker), iproute2 (bench network
 # namespaces), nmap (only for bench/ comparisons), tcpdump (passive capture of a unit's traffic),
@@ -33,15 +33,39 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(HARNESS) demo --out reports/demo
+	# The assessor's part, from the decisions file that goes with the compliant simulator: the
+	# complete report a lab would submit (HTML, and PDF when Chromium is installed).
+	$(HARNESS) assess reports/demo/compliant --decisions fixtures/decisions/sim-compliant.yaml
+	-$(HARNESS) report reports/demo/compliant --pdf --no-allure
 
+# The harness's own tests, then the farm tests again with the optional `farm` extra (labgrid, whose
+# pyserial fork replaces pyserial's `serial` package) in a venv of its own: the harness must work
+# with and without it.
 test: install
 	$(PY) -m pytest -q -n 4 --dist loadfile
+	$(MAKE) --no-print-directory test-farm
+
+FARM_VENV ?= .venv-farm
+FARM_TESTS := tests/unit/test_farm_jobs.py tests/unit/test_farm_places.py tests/unit/test_links_serial_pty.py \
+  tests/integration/test_farm_remote_serial.py tests/integration/test_farm_labgrid.py
+
+test-farm: system-deps $(FARM_VENV)/.installed
+	HARNESS_FARM=1 $(FARM_VENV)/bin/python -m pytest -q -n 2 --dist loadfile $(FARM_TESTS)
+
+$(FARM_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(FARM_VENV)
+	$(FARM_VENV)/bin/python -m pip install -q --upgrade pip
+	$(FARM_VENV)/bin/python -m pip install -q -e '.[dev,farm]'
+	touch $@
 
 lint: install
 	$(VENV)/bin/ruff check harness test_suites tests bench
 
 bench: install
 	$(PY) bench/console_matching.py
+
+bench-farm: install
+	$(PY) bench/farm.py
 
 docs: install
 	$(HARNESS) schema --out docs/profile.schema.json
@@ -54,4 +78,4 @@ schema: install
 	$(HARNESS) schema --out docs/profile.schema.json
 
 clean:
-	rm -rf reports/demo .sim
+	rm -rf reports/demo .sim $(FARM_VENV)

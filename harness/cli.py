@@ -190,7 +190,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if args.rerun:
         return _rerun(args, bench, run_dir, extra, runners)
     print(f"run directory: {run_dir}")
-    if args.unit:
+    if args.unit and "pytest" not in runners:  # the pytest plugin says it itself, once, at session start
         missing = bench.unresolved_passwords(list(args.unit))
         if missing:
             print("note: the test cases that compare units (5.1-1-2's uniqueness, 5.1-2-1) read every unit's "
@@ -388,6 +388,7 @@ def _demo_in_namespace(args: argparse.Namespace) -> int | None:
         return None
     argv = [sys.executable, "-m", "harness.cli", "demo", "--out", args.out, "--sim-dir", args.sim_dir,
             "--units", str(args.units), "--time-scale", str(args.time_scale), "--runner", args.runner,
+            "--settle-scale", str(_demo_settle_scale(args)),
             "--no-allure", "--no-netns"] + (["--quiet"] if args.quiet else []) + (["--serial"] if args.serial else [])
     for persona in args.persona or []:
         argv += ["--persona", persona]
@@ -400,6 +401,16 @@ def _demo_in_namespace(args: argparse.Namespace) -> int | None:
             if (Path(args.out) / persona / "results").is_dir():
                 build_reports(Path(args.out) / persona, allure=True)
     return code
+
+
+def _demo_settle_scale(args: argparse.Namespace) -> float:
+    """The settle times the profiles declare are the real device's; the simulator runs its device
+    delays at --time-scale, so the harness may wait that much less too (never below a tenth: the
+    windows that must stay quiet still need to see the simulator's own scheduling)."""
+    given = getattr(args, "settle_scale", None)
+    if given is not None:
+        return float(given)
+    return 1.0 if args.time_scale >= 1.0 else max(0.1, float(args.time_scale))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -427,7 +438,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             run_args = argparse.Namespace(profile=str(profile_path), lab=str(sim.lab_path),
                                           runtime=None, unit=[f"U{i}" for i in range(1, units + 1)],
                                           run_dir=str(out / persona), rerun=None,
-                                          parallel=not args.serial, pytest_args=[], suites=None, quiet=args.quiet,
+                                          parallel=not args.serial, suites=None, quiet=args.quiet,
+                                          pytest_args=["--settle-scale", str(_demo_settle_scale(args))],
                                           no_allure=args.no_allure, runner=args.runner, robot_suites=None,
                                           robot_args=[])
             codes[persona] = cmd_run(run_args)
@@ -540,6 +552,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="units per persona, at most what its profile declares (the hub's U1..U3, the camera's "
                         "and the plug's U1..U2; 5.1-2-2 needs 2)")
     d.add_argument("--time-scale", type=float, default=0.05, help="simulator delay factor (1.0 = realistic)")
+    d.add_argument("--settle-scale", type=float, default=None,
+                   help="factor on the settle times the profiles declare (default: the time scale, at least 0.1)")
     d.add_argument("--runner", choices=list(RUNNERS), default="pytest", help="as for `harness run` (default pytest)")
     d.add_argument("--quiet", action="store_true")
     d.add_argument("--no-allure", action="store_true")

@@ -27,7 +27,6 @@ from harness.links.http import HttpLink
 from harness.links.serial import SerialLink
 from harness.procedures import ProcedureResult, ProcedureRunner
 from harness.profile.resolve import Bench
-from harness.scope import Scope
 from harness.verdict import LabFault
 
 REFUSALS = ("rejected", "locked")
@@ -82,7 +81,7 @@ class Device:
         self.cache: dict[str, Any] = {}
         self._lock_wait = threading.Event()  # set only to end waits early when a run stops
         self._runner = ProcedureRunner(self)
-        self.scope = Scope(list(bench.lab.networks) + ([str(a)] if (a := bench.address(unit_id)) else []))
+        self.scope = bench.scope(unit_id)  # lab networks, the lab's host map, the unit's address
 
     # -- links ---------------------------------------------------------------------------------
     def link(self, name: str) -> Any:

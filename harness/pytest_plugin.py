@@ -131,14 +131,8 @@ def _open(config: pytest.Config) -> tuple[Bench, ResultsLog]:
 
 def _load_public_words(config: pytest.Config) -> None:
     """Passwords from public default-credential lists are not secrets: don't mask them."""
-    from harness.redact import REDACTOR
-    for path in dictionary_paths(config):
-        try:
-            from harness.checks.passwords import load_dictionary
-            for cred in load_dictionary(path):
-                REDACTOR.declassify(cred.password)
-        except (OSError, ValueError):
-            continue
+    from harness.cases.data import declassify_public_words
+    declassify_public_words(dictionary_paths(config))
 
 
 def _write_session(config: pytest.Config, bench: Bench, log: ResultsLog, units: list[str]) -> None:

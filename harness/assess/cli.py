@@ -327,6 +327,9 @@ def cmd_assess(args: argparse.Namespace, *, read: Callable[[], str] | None = Non
         if not asking:
             print_items_safe(items, out)
             print_not_applied(model, out)
+            if items:
+                print(f"\nDecide them: harness assess {run_dir} --interactive, or --decisions FILE "
+                      f"(--template FILE writes one to fill in).", file=out)
             return EXIT_OK
         print(f"{len(items)} open assessor item(s); answer each (q quits, end of input stops).", file=out)
         from harness.results import ResultsLog

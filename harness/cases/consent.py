@@ -27,7 +27,7 @@ from harness.checks.consent import (
     judge_consent_before_processing,
     judge_consent_withdrawal,
 )
-from harness.verdict import CheckResult, Evidence, LabFault
+from harness.verdict import CheckResult, Evidence, LabFault, Verdict
 
 if TYPE_CHECKING:
     from harness.device import Device
@@ -85,6 +85,17 @@ def unit_filter(device: Device) -> str:
     return "#"
 
 
+def attributed(result: CheckResult, topic_filter: str) -> CheckResult:
+    """A FAIL on the broker's messages stands only when they are the unit's: with no ``device``
+    topic filter the watch sees every client of the broker (other units on the bench, other
+    clients of a shared broker), so a FAIL becomes INCONCLUSIVE with what was seen."""
+    if result.verdict != Verdict.FAIL or topic_filter != "#":
+        return result
+    return CheckResult.inconclusive(f"{result.reason} — but the MQTT link declares no device topic filter "
+                                    f"(links.<mqtt>.topics.device), so these messages may be another client's of the "
+                                    f"same broker: declare the unit's topics to judge", *result.evidence)
+
+
 def command_topics(device: Device) -> set[str]:
     """Topics the profile's procedures publish to: what the harness sends, not the unit."""
     link = _mqtt_link(device)
@@ -115,7 +126,10 @@ class BrokerWatch:
         self.commands = command_topics(device)
 
     def _mine(self, m: Any) -> bool:
-        return m.topic not in self.commands and topic_matches_sub(self.topic, m.topic)
+        # A retained message the broker replays on a (re)subscription is old news, not something
+        # the unit sent now (harness.lab.capture marks it).
+        return (not getattr(m, "replay", False) and m.topic not in self.commands
+                and topic_matches_sub(self.topic, m.topic))
 
     def _consent_based(self, m: Any) -> bool:
         return bool(carried(SentMessage(0.0, m.transport, m.topic, m.text), self.items))
@@ -204,7 +218,7 @@ def consent_before_processing(device: Device) -> CheckResult:
     after = watch.window("after consent", mark, time.time())
     result = judge_consent_before_processing(items, before, after, consent_given=given, connected=connected)
     result.evidence.append(Evidence("table", "steps", steps))
-    return result
+    return attributed(result, watch.topic)
 
 
 def consent_withdrawal(device: Device) -> CheckResult:
@@ -234,10 +248,10 @@ def consent_withdrawal(device: Device) -> CheckResult:
     watch.capture.wait_for(lambda m: False, timeout=seconds)
     watch.wait_consent_based(settle_end, quiet)
     withdrawn = watch.window("after the withdrawal and its settle time", settle_end, time.time())
-    alive = watch.wait_any(time.time(), seconds)
+    alive = watch.wait_any(time.time(), quiet)  # the unit's next message of any kind: one publishing period
     steps.append({"step": "proof of life after the window: a message of the unit through the watched broker",
                   "device": "seen" if alive else "none"})
     result = judge_consent_withdrawal(items, given, withdrawn, withdrawal_acknowledged=withdrawn_ok,
                                       alive_after=alive)
     result.evidence.append(Evidence("table", "steps", steps))
-    return result
+    return attributed(result, watch.topic)

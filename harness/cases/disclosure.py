@@ -23,7 +23,7 @@ from harness.verdict import CheckResult
 # trust: a certificate that does not verify is never read around.
 _WEAK_TLS = re.compile(r"unsupported protocol|no protocols available|version too low|alert protocol version|"
                        r"handshake failure|dh key too small|ee key too small|ca md too weak|no ciphers|"
-                       r"insufficient security|unsafe legacy renegotiation|legacy sigalg", re.I)
+                       r"insufficient security|unsafe legacy renegotiation|legacy sigalg|key too weak", re.I)
 _TYPES = {".txt": "text/plain", ".html": "text/html", ".htm": "text/html", ".md": "text/plain"}
 
 

@@ -6,10 +6,8 @@ import re
 from typing import Any
 
 from harness.cases.disclosure import fetch_published
-from harness.checks.published import FetchedDocument
 from harness.checks.sensors import DeclaredSensor, judge_sensors_documented
 from harness.device import Device
-from harness.links.http import fetch
 from harness.procedures import render
 from harness.profile.yamlpos import ConfigError
 from harness.scope import Scope
@@ -27,18 +25,6 @@ def reported_sensors(value: Any) -> list[str] | None:
     text = str(value)
     parts = text.split(",") if "," in text and "\n" not in text.strip() else text.splitlines()
     return [p.split()[0] for p in (re.sub(r"\s+", " ", p).strip() for p in parts) if p]
-
-
-def _read_page(device: Device, url: str, scope: Scope, ca: str | None) -> FetchedDocument:
-    """fetch_published, and over a certificate key OpenSSL calls too weak again with legacy settings
-    (the page is read; the key's weakness is 5.5-1-2's business)."""
-    doc = fetch_published(device.bench, url, scope, ca)
-    if doc.error and url.lower().startswith("https://") and re.search(r"key too weak", doc.error, re.I):
-        again = fetch(url, scope, ca=ca, timeout=scope.timeout, legacy_tls=True)
-        if not again.error:
-            return FetchedDocument(url, again.status, again.content_type, again.text,
-                                   note=f"served over weak TLS ({doc.error}); read with legacy settings")
-    return doc
 
 
 def sensors_documented(tc: TestCaseContext, device: Device, scope: Scope, ca: str | None) -> CheckResult:
@@ -61,7 +47,7 @@ def sensors_documented(tc: TestCaseContext, device: Device, scope: Scope, ca: st
                 url, error = str(s.documented_at), f"the reference cannot be resolved: {exc}"
         if url and not error:
             if url not in pages:
-                pages[url] = _read_page(device, url, scope, ca)
+                pages[url] = fetch_published(device.bench, url, scope, ca)
             doc = pages[url]
             if doc.status == 200 and not doc.error:
                 page = doc.text

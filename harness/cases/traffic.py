@@ -181,11 +181,17 @@ def _publish_timeout(device: Device) -> float:
     return max(timeout, 5.0)
 
 
+def _fresh(m: Any, since: float) -> bool:
+    """Captured at or after ``since`` and sent by the unit then, not a retained message the broker
+    replayed to a (re)subscribing capture."""
+    return m.t >= since and not getattr(m, "replay", False)
+
+
 def _wait_publish(device: Device, transport: str, since: float) -> bool:
     """Wait for a message of this unit on ``transport`` captured at or after ``since`` (epoch s)."""
     capture = device.bench.services["capture"]
     topic = _device_filter(device)
-    got = capture.wait_for(lambda m: m.t >= since and m.transport == transport and topic_matches_sub(topic, m.topic),
+    got = capture.wait_for(lambda m: _fresh(m, since) and m.transport == transport and topic_matches_sub(topic, m.topic),
                            timeout=_publish_timeout(device))
     return got is not None
 
@@ -336,7 +342,7 @@ def _lab_broker_campaign(device: Device) -> dict[str, Any]:
     topic = _device_filter(device)
     observed = [Observed(m.transport, m.topic, m.payload.decode("utf-8", errors="replace"))
                 for m in capture.messages
-                if m.t >= start and m.listener in live and topic_matches_sub(topic, m.topic)]
+                if _fresh(m, start) and m.listener in live and topic_matches_sub(topic, m.topic)]
     observed += _wire_messages(watch.facts)
     return {"observed": observed, "steps": steps, "planted": planted, "wire": watch.view, "facts": watch.facts,
             "logins": logins, "transport_known": True, "whole_cycle": True, "stats": watch.stats,
@@ -361,7 +367,7 @@ def _observe_campaign(device: Device) -> dict[str, Any]:
             result = device.run(how)
             said = "done" if result.ok else f"{result.outcome}: {result.detail}"
             steps.append({"offered": f"{how} (the broker is fixed in firmware)", "device": said, "published": "-"})
-        got = capture.wait_for(lambda m: m.t >= start and topic_matches_sub(topic, m.topic),
+        got = capture.wait_for(lambda m: _fresh(m, start) and topic_matches_sub(topic, m.topic),
                                timeout=_publish_timeout(device))
         cycle = got is not None and _one_cycle(device, start, topic)
         said = ("published a whole cycle" if cycle else "published, no topic repeated in time") if got \
@@ -370,7 +376,7 @@ def _observe_campaign(device: Device) -> dict[str, Any]:
                       "published": got is not None})
         _broker_alive(device, ())
     observed = [Observed(m.transport, m.topic, m.payload.decode("utf-8", errors="replace"))
-                for m in capture.messages if m.t >= start and topic_matches_sub(topic, m.topic)]
+                for m in capture.messages if _fresh(m, start) and topic_matches_sub(topic, m.topic)]
     observed += _wire_messages(watch.facts)
     return {"observed": observed, "steps": steps, "planted": planted, "wire": watch.view, "facts": watch.facts,
             "logins": [], "transport_known": False, "whole_cycle": cycle, "stats": watch.stats}

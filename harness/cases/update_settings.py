@@ -1,20 +1,26 @@
 """5.3-6-2: after a factory reset the harness reads the automatic-update setting
 (``read_update_settings``, capturing ``auto_update``), switches it off and reads it back, then
-switches it on again and reads it back (``set_update_settings`` with ``auto_update`` = off / on).
-The unit is left with the setting on, as delivered."""
+switches it on again and reads it back (``set_update_settings`` with ``auto_update`` = off / on,
+also spelt ``auto_update_bool`` = false / true and ``auto_update_number`` = 0 / 1 for a device
+whose API wants those). A read-back is repeated until it shows the switch or the declared settle
+time ``setting_apply`` has passed. The unit is left with the setting on, as delivered."""
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import TYPE_CHECKING
 
 from harness.cases.consent import online
-from harness.checks.update_settings import SettingRead, judge_update_setting
+from harness.checks.update_settings import SettingRead, judge_update_setting, reading
 from harness.verdict import CheckResult, Evidence, LabFault
 
 if TYPE_CHECKING:
     from harness.device import Device
 
 PROCEDURES = ("factory_reset", "read_update_settings", "set_update_settings")
+MAX_READS = 10  # read-backs of one switch while the declared settle time setting_apply runs
+REREAD_GAP_S = 1.0  # real seconds between read-backs: the setting has no event to wait on
 
 
 def _over_mqtt(device: Device) -> bool:
@@ -30,8 +36,36 @@ def _read(device: Device, step: str) -> SettingRead:
                        "" if value is not None else "read_update_settings captured no auto_update")
 
 
+def setting_variables(on: bool) -> dict[str, str]:
+    """What ``set_update_settings`` may write, in the spelling of the device's API: ``on``/``off``,
+    ``true``/``false`` or ``1``/``0`` (the profile picks ``{{auto_update}}``, ``{{auto_update_bool}}``
+    or ``{{auto_update_number}}``)."""
+    return {"auto_update": "on" if on else "off", "auto_update_bool": "true" if on else "false",
+            "auto_update_number": "1" if on else "0"}
+
+
+def apply_seconds(device: Device) -> float:
+    """How long a switched setting may take to show in a read-back (settle ``setting_apply``,
+    scaled; 0 when undeclared: read once, right after): an app setting that goes through the
+    cloud reaches the unit some seconds later."""
+    return float(device.profile.settle.get("setting_apply", 0.0)) * device.settle_scale
+
+
+def read_back(device: Device, step: str, wanted: bool) -> SettingRead:
+    """Read the setting until it shows ``wanted`` or ``setting_apply`` has passed (bounded in reads)."""
+    deadline = time.monotonic() + apply_seconds(device)
+    read = _read(device, step)
+    for _ in range(MAX_READS - 1):
+        remaining = deadline - time.monotonic()
+        if read.raw is None or reading(read.raw) is wanted or remaining <= 0:
+            break
+        threading.Event().wait(min(REREAD_GAP_S, remaining))
+        read = _read(device, step)
+    return read
+
+
 def _set(device: Device, value: str) -> str | None:
-    result = device.run("set_update_settings", auto_update=value)
+    result = device.run("set_update_settings", **setting_variables(value == "on"))
     return None if result.ok else f"{result.outcome}: {result.detail}".strip(": ")
 
 
@@ -56,7 +90,7 @@ def automatic_updates_default(device: Device) -> CheckResult:
             if refused is not None:
                 reads.append(SettingRead(step, None, f"set_update_settings {refused}"))
                 break
-            reads.append(_read(device, step))
-    result = judge_update_setting(reads)
+            reads.append(read_back(device, step, value == "on"))
+    result = judge_update_setting(reads, waited_s=apply_seconds(device))
     result.evidence.append(Evidence("table", "steps", steps))
     return result

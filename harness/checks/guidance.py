@@ -54,7 +54,7 @@ def mentions(text: str, term: str) -> bool:
     return re.search(rf"(?<![a-z0-9]){re.escape(t)}(?:e?s)?(?![a-z0-9])", _norm(text)) is not None
 
 
-_CHROME_TAGS = frozenset({"nav", "footer", "aside", "script", "style", "noscript", "template"})
+_CHROME_TAGS = frozenset({"nav", "footer", "script", "style", "noscript", "template"})
 _CHROME_ROLES = frozenset({"navigation", "contentinfo", "banner", "complementary", "search"})
 _BANNER = re.compile(r"cookie|gdpr|onetrust|consent-(?:banner|manager|bar)|cmp-banner|cc-(?:banner|window)", re.I)
 _CHROME_NAMES = frozenset("""nav navbar navigation main-nav site-nav main-menu menu menubar breadcrumb breadcrumbs
@@ -71,10 +71,12 @@ class _ChromeStripper(HTMLParser):
         super().__init__(convert_charrefs=False)
         self.out: list[str] = []
         self.skip: tuple[str, int] | None = None  # the element being dropped and its nesting depth
+        self.content = 0  # open <main>/<article>: an <aside> there is a call-out of the text ("Tip: …")
 
     def _chrome(self, tag: str, attrs: list[tuple[str, str | None]]) -> bool:
         a = {k: v or "" for k, v in attrs}
-        return (tag in _CHROME_TAGS or a.get("role", "").lower() in _CHROME_ROLES
+        return (tag in _CHROME_TAGS or (tag == "aside" and not self.content)
+                or a.get("role", "").lower() in _CHROME_ROLES
                 or any(_BANNER.search(t) or t.lower() in _CHROME_NAMES for t in f"{a.get('id', '')} {a.get('class', '')}".split()))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -85,6 +87,7 @@ class _ChromeStripper(HTMLParser):
         if tag not in _VOID and self._chrome(tag, attrs):
             self.skip = (tag, 1)
             return
+        self.content += tag in ("main", "article")
         self.out.append(self.get_starttag_text() or "")
 
     def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
@@ -97,6 +100,8 @@ class _ChromeStripper(HTMLParser):
                 depth = self.skip[1] - 1
                 self.skip = None if depth == 0 else (tag, depth)
             return
+        if tag in ("main", "article") and self.content:
+            self.content -= 1
         self.out.append(f"</{tag}>")
 
     def handle_data(self, data: str) -> None:
@@ -210,11 +215,11 @@ def _read(doc: FetchedDocument | None, what: str) -> tuple[CheckResult | None, l
             f"{what} at {doc.url} is {kind or 'a PDF'}, which the harness does not read: record a text copy "
             "(lab configuration fetch.copies) or judge it by hand", _doc_evidence(doc)), []
     parts = passages(doc)
-    if not parts:
+    if not passages(doc, headings=False):  # a title alone (a cookie wall, a script-rendered page) says nothing
         # A page whose text a script fills in looks empty to an anonymous GET: not a finding.
         return CheckResult.inconclusive(
-            f"{what} at {doc.url} has no readable text (a page rendered by a script needs a text copy in "
-            "fetch.copies)", _doc_evidence(doc)), []
+            f"{what} at {doc.url} has no readable text outside navigation bars and cookie banners (a page "
+            "rendered by a script, or behind a cookie wall, needs a text copy in fetch.copies)", _doc_evidence(doc)), []
     return None, parts
 
 

@@ -27,8 +27,10 @@ class SettingRead:
     detail: str = ""  # why it was not read
 
 
-def judge_update_setting(reads: list[SettingRead], setting: str = "automatic updates") -> CheckResult:
-    """``reads``: the factory state, then after switching off, then after switching on again."""
+def judge_update_setting(reads: list[SettingRead], setting: str = "automatic updates", *,
+                         waited_s: float = 0.0) -> CheckResult:
+    """``reads``: the factory state, then after switching off, then after switching on again;
+    ``waited_s``: how long the read-back was repeated after a switch (settle ``setting_apply``)."""
     rows = [{"step": r.step, "device reported": r.raw if r.raw is not None else f"(not read: {r.detail or 'no answer'})"}
             for r in reads]
     evidence = Evidence("table", f"the {setting} setting as the device reported it", rows)
@@ -45,8 +47,10 @@ def judge_update_setting(reads: list[SettingRead], setting: str = "automatic upd
                 return CheckResult.failed(f"{setting} are off in the factory state (after a factory reset the device "
                                           f"reported {read.raw!r})", evidence)
             verb = "off" if not wanted else "on again"
+            waited = (f"{waited_s:g} s (settle setting_apply)" if waited_s > 0 else
+                      "right after (declare settle setting_apply if the unit applies a setting later)")
             return CheckResult.failed(f"the user cannot switch {setting} {verb}: after doing so the device still "
-                                      f"reported {read.raw!r}", evidence)
+                                      f"reported {read.raw!r}, read back {waited}", evidence)
     if len(reads) < len(expected):
         return CheckResult.inconclusive(f"the {setting} setting was read only {reads[-1].step}; switching it "
                                         f"{'off' if len(reads) == 1 else 'on again'} was not shown", evidence)

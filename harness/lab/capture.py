@@ -8,10 +8,11 @@ is observed too, trusting the impostor CA: what a fooled device sent there is th
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from harness.redact import REDACTOR, Redactor
 from harness.verdict import Evidence
 
 _MAX_MESSAGES = 100_000
+_REPLAY_WINDOW_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class CapturedMessage:
     # The listener (URL) it came through: a listener started again takes a new port, so a verdict
     # can be tied to the listeners proven alive at the end of its capture window.
     listener: str = ""
+    # A retained message the broker delivered because the capture (re)subscribed: old news with a
+    # new time stamp, not something the unit published now (see BrokerCapture.subscribed).
+    replay: bool = False
 
     @property
     def text(self) -> str:
@@ -46,7 +51,8 @@ class CapturedMessage:
             payload, encoding = self.payload.hex(), "hex"
         return {"transport": self.transport, "topic": redactor.redact(self.topic),
                 "payload": redactor.redact(payload), "encoding": encoding, "bytes": len(self.payload),
-                "qos": self.qos, "retain": self.retain, "t": round(self.t, 3), "listener": self.listener}
+                "qos": self.qos, "retain": self.retain, "t": round(self.t, 3), "listener": self.listener,
+                "replay": self.replay}
 
 
 class BrokerCapture:
@@ -62,6 +68,9 @@ class BrokerCapture:
         self._count = 0
         self._cond = threading.Condition()
         self._links: dict[str, MqttLink] = {}
+        # Per listener: until when retained messages are the broker's replay of a (re)subscription.
+        self._replay_until: dict[str, float] = {}
+        self.subscribed: list[tuple[str, float]] = []  # (listener kind, when) of every (re)subscription
 
     def start(self) -> BrokerCapture:
         if not self.kinds:
@@ -84,7 +93,21 @@ class BrokerCapture:
         link.add_disconnect_listener(self._wake)
         self._links[kind] = link
         link.open()
-        link.subscribe("#", qos=2, retain_as_published=True)
+        with self.replays(kind):
+            link.subscribe("#", qos=2, retain_as_published=True)
+
+    @contextlib.contextmanager
+    def replays(self, kind: str) -> Iterator[None]:
+        """Around a subscription: retained messages that arrive meanwhile, and up to a second after
+        its SUBACK, are the broker's replay of what it kept, not the unit's news."""
+        with self._cond:
+            self._replay_until[kind] = float("inf")
+            self.subscribed.append((kind, time.time()))
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._replay_until[kind] = time.time() + _REPLAY_WINDOW_S
 
     def reattach(self, kind: str) -> None:
         """After a staged outage of one listener: observe it again (messages so far are kept)."""
@@ -110,7 +133,9 @@ class BrokerCapture:
 
     def _recorder(self, kind: str, listener: str = "") -> Callable[[MqttMessage], None]:
         def record(msg: MqttMessage) -> None:
-            captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t, listener)
+            with self._cond:
+                replay = msg.retain and time.time() <= self._replay_until.get(kind, 0.0)
+            captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t, listener, replay)
             with self._cond:
                 self._messages.append(captured)
                 self._count += 1

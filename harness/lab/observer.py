@@ -112,5 +112,6 @@ class BrokerObserver(BrokerCapture):
         link.add_disconnect_listener(self._wake)
         self._links[kind] = link
         link.open()
-        for topic in broker.topics:
-            link.subscribe(topic, qos=1, retain_as_published=True)
+        with self.replays(OBSERVED):
+            for topic in broker.topics:
+                link.subscribe(topic, qos=1, retain_as_published=True)

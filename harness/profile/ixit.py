@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from harness.profile.values import Strict, Value
+from harness.profile.values import Flag, Strict, Value
 
 # --- ICS and IXIT ---------------------------------------------------------------------------------
 
@@ -25,7 +25,7 @@ class Ics(Strict):
     # features before conditions: the conditions validator reads them (V3.1.3 has conditions 14..16).
     features: dict[str, bool] = Field(default_factory=dict, description=(
         "EN 303 645 V3.1.3 Table B.1 features (letters a..aa) the product has; unused with V2.1.1."))
-    conditions: dict[int, bool] = Field(default_factory=dict, description="Table B.1 conditions (1..13 in V2.1.1, 1..16 in V3.1.3).")
+    conditions: dict[int, Flag] = Field(default_factory=dict, description="Table B.1 conditions (1..13 in V2.1.1, 1..16 in V3.1.3).")
     provisions: dict[str, IcsEntry] = Field(default_factory=dict)
 
     @field_validator("conditions")
@@ -74,9 +74,9 @@ class AuthMechanism(Strict):
     interfaces: list[str] = Field(default_factory=list, description=(
         "Further 15-Intf names where the same credential logs in (e.g. the admin password on the console, "
         "the web API and SSH)."))
-    user_authentication: bool = Field(True, description=(
+    user_authentication: Flag = Field(True, description=(
         "The mechanism authenticates people (false: machine-to-machine, e.g. a device certificate)."))
-    network: bool | None = Field(None, description=(
+    network: Flag | None = Field(None, description=(
         "Directly addressable over a network interface (5.1-5). Default: from the 15-Intf entry named "
         "by `interface` (a port or a network kind)."))
     security_guarantees: list[Guarantee] = Field(default_factory=list, description=(
@@ -130,21 +130,21 @@ class Interface(Strict):
     kind: str | None = Field(None, description="e.g. console, https, ssh, telnet, mqtt, coap, debug")
     port: str | None = Field(None, pattern=r"^(tcp|udp)/\d{1,5}$")
     status: Literal["enabled", "disabled"]
-    authenticated: bool | None = None
+    authenticated: Flag | None = None
     description: str | None = None
-    tls: bool | None = Field(None, description="The service speaks TLS (assessed against the TLS policy).")
+    tls: Flag | None = Field(None, description="The service speaks TLS (assessed against the TLS policy).")
     login: str | None = Field(None, description="Procedure that logs in over this interface (5.1-1, 5.1-5).")
     probe: str | None = Field(None, description="UDP probe payload as hex, for declared UDP services.")
     disclosure_paths: list[str] = Field(
         default_factory=list, description="Paths an unauthenticated client may request (5.6-2), e.g. /api/status.")
-    physical: bool | None = Field(
+    physical: Flag | None = Field(
         None, description="The interface is reachable by touching the device (UART header or pads, "
         "USB, JTAG): a console without authentication on it FAILs 5.6-4. Default for kind console/"
         "uart/serial/jtag: true.")
-    debug: bool | None = Field(None, description=(
+    debug: Flag | None = Field(None, description=(
         "Debug Interface (5.6-4): the interface can be used for debugging (JTAG, SWD, a root console). "
         "Default for kind debug/jtag/swd: true."))
-    intermittent: bool | None = Field(None, description=(
+    intermittent: Flag | None = Field(None, description=(
         "Only intermittently required (e.g. a service port used in repair): must be disabled by default (5.6-3, 5.6-4)."))
     protection: str | None = Field(None, description=(
         "Protection of the interface (5.6-3, 5.6-4), e.g. 'inside the sealed casing; disabled by an eFuse "
@@ -173,17 +173,17 @@ class SecurityParameter(Strict):
     storage: str | None = Field(None, description="Where and how it is stored (e.g. 'encrypted partition, key in the SoC').")
     protection: str | None = Field(None, description="How it is protected at rest; 'none' declares plaintext storage.")
     location: str | None = Field(None, description="Where it can be read on the unit (a file path), for the storage probe.")
-    per_device: bool | None = Field(None, description="Unique to each unit (5.4-4).")
-    hard_coded: bool | None = Field(None, description="Fixed in the software (5.4-3: must be false for critical parameters).")
+    per_device: Flag | None = Field(None, description="Unique to each unit (5.4-4).")
+    hard_coded: Flag | None = Field(None, description="Fixed in the software (5.4-3: must be false for critical parameters).")
     generation: str | None = None
     description: str | None = None
-    critical: bool | None = Field(None, description=(
+    critical: Flag | None = Field(None, description=(
         "A critical security parameter (its disclosure or change breaks the device's security: keys, "
         "passwords) as opposed to a sensitive one (5.4-3, 5.4-4, 5.5-6, 5.5-7)."))
     protects: list[Literal["software-updates", "associated-services", "user-authentication", "storage",
                            "identity", "other"]] = Field(default_factory=list, description=(
         "What the parameter protects: 'software-updates' and 'associated-services' make 5.4-4 apply."))
-    replaced_before_use: bool | None = Field(None, description=(
+    replaced_before_use: Flag | None = Field(None, description=(
         "Provisioning Mechanism of a hard-coded parameter: it is replaced before the device operates, so "
         "the hard-coded value is never used in operation (5.4-3)."))
 
@@ -200,7 +200,7 @@ class CommunicationMechanism(Strict):
     description: str | None = None
     security_guarantees: list[Guarantee] = Field(default_factory=list, description=(
         "Security Guarantees the mechanism provides: confidentiality, integrity, authenticity."))
-    remote: bool | None = Field(None, description="Remotely accessible (reachable from beyond the local network, 5.5-7).")
+    remote: Flag | None = Field(None, description="Remotely accessible (reachable from beyond the local network, 5.5-7).")
     peer: Literal["associated-service", "local-device", "user-app", "other"] | None = Field(None, description=(
         "The communication partner; 'associated-service' makes 5.8-2 apply to sensitive personal data."))
     resilience: str | None = Field(None, description=(
@@ -214,13 +214,13 @@ class SoftwareService(Strict):
     name: str
     needed_for: str | None = Field(None, description="The intended use that needs it; empty for a service nothing needs.")
     interface: str | None = None
-    authenticated: bool | None = None
+    authenticated: Flag | None = None
     privilege: str | None = Field(None, description="The account or privilege it runs with (5.6-7), e.g. 'root', 'svc-web'.")
     description: str | None = None
     status: Literal["enabled", "disabled"] | None = Field(None, description="Status in the initialized state (5.6-5).")
-    network: bool | None = Field(None, description="Reachable over a network interface (5.5-4).")
+    network: Flag | None = Field(None, description="Reachable over a network interface (5.5-4).")
     auth_mechanism: str | None = Field(None, description="Authentication Mechanism: the 1-AuthMech id protecting it (5.5-4, 5.5-5).")
-    allows_configuration: bool | None = Field(None, description=(
+    allows_configuration: Flag | None = Field(None, description=(
         "Allows Configuration: security-relevant settings can be changed through it (5.5-5)."))
     probe: str | None = Field(None, description=(
         "Procedure that calls this service's function without credentials (5.5-4): outcome 'rejected' "
@@ -241,11 +241,11 @@ class PersonalData(Strict):
     """IXIT 21-PersData: one kind of personal data the device or its services process (5.8, 6-x)."""
 
     data: str
-    sensitive: bool = False
+    sensitive: Flag = False
     purpose: str | None = None
     processed_by: str | None = Field(None, description="Who processes it (manufacturer, cloud provider, ...).")
     transmitted_via: list[str] = Field(default_factory=list, description="11-ComMech ids that carry it.")
-    consent: bool | None = Field(None, description="Processing rests on consent (condition 7, 6-2, 6-3).")
+    consent: Flag | None = Field(None, description="Processing rests on consent (condition 7, 6-2, 6-3).")
     keywords: list[str] = Field(default_factory=list, description=(
         "Words that name it in the published privacy notice and in captured traffic (default: the data name)."))
     description: str | None = None
@@ -271,7 +271,7 @@ class TelemetryItem(Strict):
 
     data: str
     purpose: str | None = None
-    personal: bool = False
+    personal: Flag = False
     keywords: list[str] = Field(default_factory=list, description="Words that name it in the published notice.")
     description: str | None = None
     security_examination: str | None = Field(None, description=(

@@ -149,6 +149,11 @@ def check_procedures(profile: DeviceProfile, doc: LocatedDocument) -> list[Confi
                     issues += _check_pattern(doc, aloc + (outcome,), pattern, links[link_name])
             elif verb == "expect":
                 issues += _check_pattern(doc, aloc, arg, links[link_name])
+            elif verb in ("power_cycle", "hold_button"):
+                # The device's own time (off time, button hold): seconds, or a name under `settle:`.
+                if not (_seconds(arg) or isinstance(arg, str) and arg in profile.settle):
+                    issues.append(doc.issue(aloc, f"{verb} takes seconds or a name declared under `settle:` "
+                                                  f"(declared: {', '.join(profile.settle) or 'none'})"))
             elif verb in ("drain", "expect_silence"):
                 if not _seconds(arg):
                     issues.append(doc.issue(aloc, f"{verb} takes a positive number of seconds"))
@@ -388,11 +393,27 @@ def check_units(profile: DeviceProfile, doc: LocatedDocument) -> list[ConfigIssu
     return issues
 
 
+def check_policies(profile: DeviceProfile, doc: LocatedDocument) -> list[ConfigIssue]:
+    """Brute-force settings name interfaces of IXIT 15-Intf (or `console`): a misspelt name would
+    silently leave that interface on the default budget or counter."""
+    known = {i.name for i in profile.ixit.interfaces} | {"console"}
+    policy = profile.policies.brute_force
+    issues = []
+    for field, names in (("per_interface", list(policy.per_interface)), ("attempt_s", list(policy.attempt_s)),
+                         ("independent_counters", list(policy.independent_counters))):
+        for i, name in enumerate(names):
+            if name not in known:
+                loc: Loc = ("policies", "brute_force", field, i if field == "independent_counters" else name)
+                issues.append(doc.issue(loc, f"no interface {name!r} in IXIT 15-Intf (interfaces: "
+                                             f"{', '.join(sorted(known))})"))
+    return issues
+
+
 def load_profile(path: str | Path) -> DeviceProfile:
     """Load, validate and cross-check a device profile; raises ConfigError listing every issue."""
     doc = load_located(path)
     profile: DeviceProfile = _validate(DeviceProfile, doc)
-    issues = check_units(profile, doc) + check_procedures(profile, doc)
+    issues = check_units(profile, doc) + check_procedures(profile, doc) + check_policies(profile, doc)
     for name, link in profile.links.items():  # base_url, topics: the same placeholders as steps
         issues += _check_templates(profile, doc, ("links", name), link.model_dump(exclude_none=True))
     issues += _check_ics_ids(profile, doc)

@@ -324,6 +324,7 @@ class Bench:
     def resolve_all(self, unit_ids: list[str] | None = None) -> None:
         """Resolve every reference of the selected units now, so a missing secret is a usage error
         before the run rather than an INCONCLUSIVE in the middle of it."""
+        self._check_broker_scope()
         for unit in self.profile.units:
             if unit_ids and unit.id not in unit_ids:
                 continue
@@ -338,6 +339,30 @@ class Bench:
                                                    f"units.{unit.id}.links.{link_name}", str(exc))]) from None
                 if settings.get("type") == "serial":
                     self._check_port_present(unit.id, link_name, settings)
+
+    def _check_broker_scope(self) -> None:
+        """The lab's brokers are in its declared networks: the started one's listen address, an
+        observed one's URLs (a usage error before the run, not an INCONCLUSIVE at first use)."""
+        cfg = self.lab.broker
+        if cfg is None:
+            return
+        from urllib.parse import urlsplit
+        targets = [("broker.url", cfg.url)] + [(f"broker.also_observe[{i}]", u) for i, u in enumerate(cfg.also_observe)] \
+            if not cfg.start else [("broker.host", f"mqtt://{cfg.host}")]
+        scope = self.scope()
+        for where, url in targets:
+            parts = urlsplit(url or "")
+            if not parts.hostname:
+                continue
+            try:
+                port = parts.port if not cfg.start else None
+                scope.check_target(parts.hostname, port) if port else scope.check_host(parts.hostname)
+            except (OutOfScope, ValueError) as exc:
+                line = None
+                if self.lab_path is not None:
+                    loc = ("broker", "also_observe", int(where[where.index("[") + 1:-1])) if "[" in where else ("broker", where.split(".")[1])
+                    line = load_located(self.lab_path).line_of(loc)
+                raise ConfigError([ConfigIssue(str(self.lab_path or self.profile_path), line, where, str(exc))]) from None
 
     def _check_port_present(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> None:
         """A console's device path written in the profile exists on this bench now, unless the

@@ -10,6 +10,11 @@ for. A provision whose present records would make it PASS (or NOT_APPLICABLE on 
 provision) but that lacks a record for one of its catalogue test cases, or for a unit that a per-unit
 test case ran on elsewhere, is NOT_ASSESSED as well: a run killed half-way must not read as
 conformant, and a PSTI deemed-compliance statement must not rest on a test that never ran.
+
+Assessor decisions (``decision`` records, ``harness.assess.decisions``) are applied to the latest
+records before the fold: applied, stale, rejected or superseded, each shown in ``decisions``. Every
+provision carries a readable ``state`` ("automated PASS; awaiting assessor: 5.1-1-1"); the fold rule
+is documented in docs/assessment.md.
 """
 
 from __future__ import annotations
@@ -1022,6 +1027,12 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         decisions=decisions,
         test_case_counts=_counts(_per_test_case(cases)),
     )
+    if REDACTOR.secrets():
+        # Public default passwords (e.g. a legacy unit's label password "admin") are not secrets:
+        # masking them would shred names such as "admin-api" in every reason, as the suites'
+        # writers already know.
+        from harness.cases.data import declassify_public_words, default_dictionary_paths
+        declassify_public_words(default_dictionary_paths(Path(__file__).resolve().parents[2]))
     if REDACTOR.secrets():
         # The log was redacted when written; a secret this process knows of that an older writer
         # did not (or a record written by another tool) is masked in every report all the same.

@@ -8,6 +8,7 @@ import asyncio
 import http.server
 import inspect
 import socket
+import socketserver
 import ssl
 import tempfile
 import threading
@@ -72,6 +73,14 @@ class TlsHttpServer(http.server.ThreadingHTTPServer):
         # the service is up again; dropped if that takes longer than the connection timeout.
         self.wait_ready = wait_ready
         self._thread: threading.Thread | None = None
+
+    def server_bind(self) -> None:
+        # http.server names the bound address with socket.getfqdn(): a reverse DNS query on every
+        # bind (each power-on). A device answering on an address needs no name for it, and a lab
+        # capture must see no packet the harness did not ask for.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
 
     def finish_request(self, request: socket.socket, client_address: tuple) -> None:  # type: ignore[override]
         if not self.wait_ready(CONNECTION_TIMEOUT):

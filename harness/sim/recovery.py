@@ -1,5 +1,5 @@
 """The hub's service mode: its bootloader's recovery console, the way back to the firmware a unit
-was delivered with (the hub manual's "Service mode", docs/simulator-fixes.md).
+was delivered with (the hub manual's "Service mode", docs/simulator.md, "Service mode and firmware recovery").
 
 Power comes on while the reset button is held (on the bench: relay channel 1 of the unit's supply
 closed while the output switches on — the service jig, harness.sim.jig, does exactly that). The

@@ -180,7 +180,8 @@ async def run_server(sock: socket.socket, key: asyncssh.SSHKey, server: Callable
         await asyncssh.run_server(
             sock, server_factory=server, server_host_keys=[key], process_factory=session,
             compression_algs=["none"], server_version=server_version, login_timeout=LOGIN_TIMEOUT,
-            keepalive_interval=0, allow_scp=False, agent_forwarding=False, x11_forwarding=False, kbdint_auth=False,
+            keepalive_interval=0, gss_host=None,  # no GSS-API: no getfqdn() lookup per connection
+            allow_scp=False, agent_forwarding=False, x11_forwarding=False, kbdint_auth=False,
             **algorithms)
     except (asyncssh.Error, OSError):
         sock.close()

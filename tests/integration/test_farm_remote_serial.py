@@ -26,28 +26,6 @@ pytestmark = pytest.mark.skipif(shutil.which("ser2net") is None and not Path("/u
                                 reason="ser2net not installed (Debian package ser2net)")
 
 
-def rfc2217_console_works(tmp: Path) -> bool:
-    """Can the harness's serial link open an RFC 2217 console at all? pyserial's RFC 2217 client
-    refuses a write timeout (NotImplementedError), which harness/links/serial.py used to pass."""
-    import os
-
-    from harness.links.serial import SerialLink
-    master, slave = os.openpty()
-    try:
-        export = Export(os.ttyname(slave), free_port(), "rfc2217")
-        with Ser2Net([export], tmp / "probe-ser2net"):
-            link = SerialLink("probe", export.url, timeout=2, transcript_dir=tmp / "probe")
-            try:
-                link.open()
-            except NotImplementedError:
-                return False
-            link.close()
-            return True
-    finally:
-        os.close(master)
-        os.close(slave)
-
-
 def _remote_runtime(sim: SimulatorProcess, unit: str, url: str, tmp: Path) -> Path:
     """The simulator's runtime facts with the unit's console replaced by the remote URL."""
     runtime = json.loads((sim.run_dir / "runtime.json").read_text())
@@ -65,8 +43,6 @@ def _run_cmd(sim: SimulatorProcess, runtime: Path, run_dir: Path) -> list[str]:
 
 @pytest.mark.parametrize("protocol", ["rfc2217", "raw"])
 def test_console_suites_run_through_ser2net(protocol: str, tmp_path: Path) -> None:
-    if protocol == "rfc2217" and not rfc2217_console_works(tmp_path):
-        pytest.xfail("harness/links/serial.py passes write_timeout, which pyserial's RFC 2217 client refuses")
     run_dir = tmp_path / "run"
     with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0) as sim:
         export = Export(sim.runtime["units"]["U1"]["console"], free_port(), protocol)  # type: ignore[arg-type]

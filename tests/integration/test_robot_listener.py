@@ -53,8 +53,8 @@ Library    harness.robot.HarnessLibrary
     [Tags]    5.11-1-2
     Skip    not today
 
-5.10-1-1 Not applicable by the ICS
-    [Tags]    5.10-1-1    scope:profile
+5.3-14-1 Not applicable by the ICS
+    [Tags]    5.3-14-1    scope:profile
     Fail    the body of a test of a provision that does not apply must not run
 
 5.1-2-1 First verdict wins
@@ -77,7 +77,7 @@ EXPECTED = {  # (test case, unit): (verdict, reason starts with, Robot status, A
     ("5.1-1-2", "U1"): ("INCONCLUSIVE", "lab fault: unit 'U9' is not selected", "FAIL", "broken"),
     ("5.1-4-2", "U1"): ("INCONCLUSIVE", "the test ended without a verdict", None, "broken"),
     ("5.2-1-2", None): ("INCONCLUSIVE", "test error: 1 != 2", "FAIL", "broken"),
-    ("5.10-1-1", None): ("NOT_APPLICABLE", "5.10-1 (RC) does not apply", "SKIP", "skipped"),
+    ("5.3-14-1", None): ("NOT_APPLICABLE", "5.3-14 (RC) does not apply", "SKIP", "skipped"),
     ("5.1-2-1", None): ("PASS", "first", "PASS", "passed"),
 }
 
@@ -133,7 +133,7 @@ def test_records_statuses_and_allure(sim: SimulatorProcess, tmp_path: Path, glob
             assert test.message.startswith("INCONCLUSIVE:"), test.message
         assert allure[key[0]]["status"] == allure_status, (key, allure[key[0]]["status"])  # either way
     assert robot["5.11-1-2"].status == "SKIP" and robot["Plain"].status == "PASS"
-    na = robot["5.10-1-1"]
+    na = robot["5.3-14-1"]
     assert na.message.startswith("NOT_APPLICABLE:") and not na.body.filter(keywords=True)  # the body never ran
     passed = by_key[("5.2-1-1", None)]
     assert {"kind": "observation", "name": "note", "data": "hello"} in passed["evidence"]

@@ -74,9 +74,12 @@ def test_dead_console_is_inconclusive_not_fail(tmp_path: Path) -> None:
         unit["console"] = f"/dev/pts/harness-gone-{uid}"
     (sim.run_dir / "runtime.json").write_text(json.dumps(facts))
     run_dir = tmp_path / "run"
-    cmd = [sys.executable, "-m", "pytest", str(ROOT / "test_suites" / "pytest"), "-q", "-p", "no:cacheprovider",
+    # Only the console suites: rules over the IXIT and published pages rightly judge without a console.
+    suites = ROOT / "test_suites" / "pytest"
+    cmd = [sys.executable, "-m", "pytest", str(suites / "test_5_1_passwords.py"), str(suites / "test_5_11_erasure.py"),
+           "-q", "-p", "no:cacheprovider",
            "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(lab), "--run-dir", str(run_dir),
-           "-k", "5_1_1_2 or 5_11"]
+           "-k", "5_1_1_2 or 5_11_1_2"]
     subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300)
     records = case_records(run_dir)
     verdicts = {r["verdict"] for r in records}

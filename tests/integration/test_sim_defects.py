@@ -12,6 +12,7 @@ import pytest
 from test_sim_support import LOGIN_PROMPT, PROMPT, ROOT, SimProcess
 
 from harness.sim import main
+from harness.sim.catalog import DEFECTS
 
 pytestmark = pytest.mark.integration
 
@@ -147,7 +148,7 @@ def test_unknown_defect_exits_2() -> None:
 def test_arguments_are_checked_in_process(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-defects"]) == 0
     listing = capsys.readouterr().out
-    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == 34
+    assert "console_hangs_after_logins" in listing and len(listing.strip().splitlines()) == len(DEFECTS)
     assert "accepts_rogue_broker" in listing
     for argv, needle in ((["--defect", "noisy_console=3"], "takes no value"),
                          (["--defect", "console_hangs_after_logins=zero"], "integer"),

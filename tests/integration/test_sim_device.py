@@ -1,5 +1,5 @@
 """The hub's storage, identity, device functions, integrity response, sensors and reset
-confirmation (docs/simulator-device.md), each shown both ways: compliant, then its defect switch."""
+confirmation (docs/simulator.md, "Storage, identity, device functions"), each shown both ways: compliant, then its defect switch."""
 
 from __future__ import annotations
 

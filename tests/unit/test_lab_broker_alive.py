@@ -49,3 +49,24 @@ def test_a_broker_started_again_is_named(tmp_path) -> None:  # type: ignore[no-u
     evidence = _listeners_proven_alive(_device(services), ("plain", "tls"))
     assert evidence[1].name == "lab broker started again after a failed start"
     assert evidence[1].data["earlier starts that failed"][0]["cause"] == "BrokerError: killed"
+
+
+def test_retained_messages_replayed_to_a_subscription_are_marked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """After a (re)subscription the broker re-sends what it retained, with a new time stamp: the
+    capture marks those as replays (a unit's earlier retained message is not news of this window)."""
+    import time
+
+    from harness.lab.capture import BrokerCapture
+    from harness.links.mqtt import MqttMessage
+
+    capture = BrokerCapture(SimpleNamespace(started_kinds=("tls",), timeout=1.0, workdir=tmp_path),  # type: ignore[arg-type]
+                            kinds=("tls",))
+    record = capture._recorder("tls", "mqtts://127.0.0.1:8883")
+    with capture.replays("tls"):
+        record(MqttMessage(topic="u/state", payload=b"consent=on", qos=0, retain=True, t=time.time()))
+    record(MqttMessage(topic="u/state", payload=b"consent=off", qos=0, retain=True, t=time.time()))
+    capture._replay_until["tls"] = 0.0  # the window after the SUBACK is over
+    record(MqttMessage(topic="u/state", payload=b"consent=off", qos=0, retain=True, t=time.time()))
+    record(MqttMessage(topic="u/tele", payload=b"{}", qos=0, retain=False, t=time.time()))
+    assert [m.replay for m in capture.messages] == [True, True, False, False]
+    assert capture.subscribed and capture.subscribed[0][0] == "tls"

@@ -294,3 +294,21 @@ def test_lab_brokers_out_of_scope_are_refused(tmp_path, no_dns) -> None:  # type
     with pytest.raises(OutOfScope, match="outside the declared scope"):
         check_broker_scope(bench, "mqtts://10.9.9.9:8883", "broker.url")
     assert no_dns == []
+
+
+@pytest.mark.parametrize("broker,field", [
+    ("broker: {host: 10.9.9.9}\n", "broker.host"),
+    ("broker: {start: false, url: 'mqtts://cloud.example.com:8883', observer: {user: o, password: p}}\n", "broker.url"),
+    ("broker: {start: false, url: 'mqtts://127.0.0.1:8883', also_observe: ['mqtt://10.9.9.9:1883'],"
+     " observer: {user: o, password: p}}\n", "broker.also_observe[0]"),
+])
+def test_lab_brokers_out_of_scope_are_a_usage_error_before_the_run(tmp_path, no_dns, broker: str,  # type: ignore[no-untyped-def]
+                                                                    field: str) -> None:
+    from harness.profile import ConfigError
+
+    bench = _bench(tmp_path, "", lab=LAB + broker)
+    with pytest.raises(ConfigError) as raised:
+        bench.resolve_all(["U1"])
+    issue = raised.value.issues[0]
+    assert issue.field == field and issue.line == 5 and issue.file == str(tmp_path / "lab.yaml"), issue
+    assert no_dns == []

@@ -98,21 +98,24 @@ PROFILE_CASES = [
      'admin: {password: "one\\ntwo"}', "units[0].accounts.admin.password", "one line"),
     ("duplicate MAC written another way", 'mac: "02:00:00:00:01:24"', 'mac: "02-00-00-00-01-23"',
      "units[1].mac", "duplicate unit mac"),
-    ("broker URL port out of range", "    type: serial\n", "    type: serial\n  m:\n    type: mqtt\n    broker: 'mqtt://10.0.0.1:99999'\n",
+    ("broker URL port out of range", "settle:\n  discharge: 2.0", "  m:\n    type: mqtt\n    broker: 'mqtt://10.0.0.1:99999'\nsettle:\n  discharge: 2.0",
      "links.m.broker", "1..65535"),
-    ("broker URL with credentials", "    type: serial\n", "    type: serial\n  m:\n    type: mqtt\n    broker: 'mqtt://u:p@10.0.0.1:1883'\n",
+    ("broker URL with credentials", "settle:\n  discharge: 2.0", "  m:\n    type: mqtt\n    broker: 'mqtt://u:p@10.0.0.1:1883'\nsettle:\n  discharge: 2.0",
      "links.m.broker", "no credentials"),
-    ("VISA resource port out of range", "    type: serial\n",
-     "    type: serial\n  psu:\n    type: instrument\n    role: supply\n    resource: 'TCPIP::10.0.0.5::99999::SOCKET'\n",
+    ("VISA resource port out of range", "settle:\n  discharge: 2.0",
+     "  psu:\n    type: instrument\n    role: supply\n    resource: 'TCPIP::10.0.0.5::99999::SOCKET'\nsettle:\n  discharge: 2.0",
      "links.psu.resource", "1..65535"),
-    ("VISA resource that is not one", "    type: serial\n",
-     "    type: serial\n  psu:\n    type: instrument\n    role: supply\n    resource: 'tcp://10.0.0.5:5025'\n",
+    ("VISA resource that is not one", "settle:\n  discharge: 2.0",
+     "  psu:\n    type: instrument\n    role: supply\n    resource: 'tcp://10.0.0.5:5025'\nsettle:\n  discharge: 2.0",
      "links.psu.resource", "not a VISA resource name"),
-    ("HTTP base URL that is not one", "    type: serial\n",
-     "    type: serial\n  web:\n    type: http\n    base_url: 'ftp://{{unit.address}}'\n", "links.web.base_url",
+    ("HTTP base URL that is not one", "settle:\n  discharge: 2.0",
+     "  web:\n    type: http\n    base_url: 'ftp://{{unit.address}}'\nsettle:\n  discharge: 2.0", "links.web.base_url",
      "http:// or https://"),
-    ("telnet host that is not a host", "    type: serial\n",
-     "    type: serial\n  tn:\n    type: telnet\n    host: 'bench 7'\n", "links.tn.host", "neither an IP address"),
+    ("brute-force budget for an interface that is not there", "settle:\n  discharge: 2.0",
+     "policies:\n  brute_force:\n    attempt_s: {telnt: 2.0}\nsettle:\n  discharge: 2.0",
+     "policies.brute_force.attempt_s.telnt", "no interface 'telnt'"),
+    ("telnet host that is not a host", "settle:\n  discharge: 2.0",
+     "  tn:\n    type: telnet\n    host: 'bench 7'\nsettle:\n  discharge: 2.0", "links.tn.host", "neither an IP address"),
 ]
 
 
@@ -127,6 +130,7 @@ def test_profile_mistakes_are_refused_at_their_line(tmp_path: Path, case: tuple[
     assert code == 2, output
     rows = [row for row in output.splitlines() if row.startswith(f"{path}:") and f": {field}: " in row]
     assert rows and any(words in row for row in rows), output
+    assert all(words in row for row in output.strip().splitlines()), f"other problems than the one made:\n{output}"
     at = int(rows[0].split(":")[1])
     assert line <= at <= line + new.count("\n"), (line, output)
 
@@ -162,7 +166,7 @@ def test_a_merge_key_override_is_not_a_duplicate(tmp_path: Path) -> None:
 def _bench(tmp_path: Path, lab: str, secrets: object = None) -> tuple[Path, Path]:
     (tmp_path / "secrets.json").write_text(json.dumps(SECRETS if secrets is None else secrets), encoding="utf-8")
     profile = tmp_path / "profile.yaml"
-    profile.write_text(_edit(TEMPLATE, "    type: serial\n", "    type: serial\n    hotplug: true\n")[0], encoding="utf-8")
+    profile.write_text(_edit(TEMPLATE, "settle:\n  discharge: 2.0", "    hotplug: true\nsettle:\n  discharge: 2.0")[0], encoding="utf-8")
     path = tmp_path / "lab.yaml"
     path.write_text(lab, encoding="utf-8")
     return profile, path
@@ -219,6 +223,7 @@ def test_lab_mistakes_are_refused_at_their_line(tmp_path: Path, case: tuple[str,
     assert code == 2, output
     rows = [row for row in output.splitlines() if row.startswith(f"{lab}:") and f": {field}: " in row]
     assert rows and any(words in row for row in rows), output
+    assert all(words in row for row in output.strip().splitlines()), f"other problems than the one made:\n{output}"
     if field != "(document)":
         at = int(rows[0].split(":")[1])
         assert line <= at <= line + new.count("\n"), (line, output)
@@ -257,3 +262,16 @@ def test_an_inline_console_path_missing_on_the_bench_is_named_before_the_run(tmp
     code, output = _validate(str(profile), "--lab", str(lab), "--resolve")
     assert code == 2 and "units.U1.links.console.url: serial port '/dev/harness-no-such-tty' is not there" in output, output
     assert "hotplug: true" in output
+
+
+def test_an_instrument_time_that_is_neither_seconds_nor_a_settle_name_is_refused(tmp_path: Path) -> None:
+    text, _ = _edit(TEMPLATE, "settle:\n  discharge: 2.0", "  psu:\n    type: instrument\n    role: supply\n"
+                                                         "    resource: 'TCPIP::192.0.2.5::5025::SOCKET'\n"
+                                                         "settle:\n  discharge: 2.0")
+    text, line = _edit(text, "  read_user_data:\n", "  cut:\n    - psu.power_cycle: discharg\n  read_user_data:\n")
+    path = tmp_path / "profile.yaml"
+    path.write_text(text, encoding="utf-8")
+    code, output = _validate(str(path))
+    assert code == 2 and f"{path}:{line + 1}: procedures.cut[0].psu.power_cycle: power_cycle takes seconds" in output, output
+    path.write_text(text.replace("power_cycle: discharg", "power_cycle: discharge"), encoding="utf-8")
+    assert _validate(str(path))[0] == 0

@@ -268,3 +268,19 @@ def test_torn_line_inside_a_multibyte_character(tmp_path):
     model = build_report_model(run, fake_catalogue())
     assert [c.reason for c in model.cases] == ["caf\u00e9"]
     assert model.run.record_counts["torn_segments"] == 1
+
+
+def test_a_public_default_password_does_not_mask_the_report(tmp_path, monkeypatch):
+    """A legacy unit's label password "admin" is a lab secret to the redactor, yet a public default:
+    the report must not turn "admin-api" into "«redacted»-api"; a real secret stays masked."""
+    from harness.redact import MASK, REDACTOR, Redactor
+    fresh = Redactor()
+    monkeypatch.setattr(REDACTOR, "__dict__", fresh.__dict__)
+    log = ResultsLog(tmp_path)  # written by a suite process (which knew "admin" is public)
+    session(log)
+    log.write(record("5.6-1-1", "FAIL", reason="IXIT 15-Intf admin-api: enabled; token Xq7-secret-token"))
+    REDACTOR.add("admin", "label password")  # the reporting process knows the lab's secrets
+    REDACTOR.add("Xq7-secret-token", "token")
+    model = build_report_model(tmp_path, fake_catalogue())
+    reason = model.cases[0].reason
+    assert "admin-api" in reason and "Xq7-secret-token" not in reason and MASK in reason

@@ -133,3 +133,49 @@ def test_a_quiet_window_lasts_at_least_one_publishing_period() -> None:
     assert quiet_seconds(device({"consent_window": 10})) == window_seconds(device({"consent_window": 10}))  # type: ignore[arg-type]
     assert quiet_seconds(device({"telemetry_interval": 60})) is None  # type: ignore[arg-type]
     assert quiet_seconds(device({"consent_window": 10, "telemetry_interval": 60}, 0.1)) == 6.0  # type: ignore[arg-type]
+
+
+def test_the_update_setting_is_offered_in_the_spellings_devices_use() -> None:
+    from harness.cases.update_settings import setting_variables
+
+    assert setting_variables(False) == {"auto_update": "off", "auto_update_bool": "false", "auto_update_number": "0"}
+    assert setting_variables(True)["auto_update_number"] == "1"
+
+
+def test_a_fail_on_every_topic_of_a_shared_broker_is_not_attributed_to_the_unit() -> None:
+    from harness.cases.consent import attributed
+    from harness.verdict import CheckResult
+
+    fail = CheckResult.failed("consent-based data left the unit before the user consented: usage on hub/2/usage")
+    r = attributed(fail, "#")
+    assert r.verdict == Verdict.INCONCLUSIVE and "topics.device" in r.reason and "hub/2/usage" in r.reason
+    assert attributed(fail, "hub/1/#") is fail
+    ok = CheckResult.passed("none")
+    assert attributed(ok, "#") is ok
+
+
+def test_a_setting_applied_later_is_read_back_within_setting_apply() -> None:
+    from types import SimpleNamespace
+
+    from harness.cases.update_settings import read_back
+    from harness.checks.update_settings import SettingRead, judge_update_setting
+
+    class CloudSynced:
+        """The app's switch reaches the unit through the cloud: the third read shows it."""
+
+        def __init__(self, settle: dict) -> None:
+            self.profile = SimpleNamespace(settle=settle)
+            self.settle_scale = 0.01
+            self.reads = 0
+
+        def run(self, procedure: str, **_: str) -> object:
+            self.reads += 1
+            value = "off" if self.reads >= 3 else "on"
+            return SimpleNamespace(ok=True, captures={"auto_update": value}, outcome="ok", detail="")
+
+    device = CloudSynced({"setting_apply": 300})  # 3 s at this scale
+    assert read_back(device, "after switching off", False).raw == "off" and device.reads == 3  # type: ignore[arg-type]
+    undeclared = CloudSynced({})
+    assert read_back(undeclared, "after switching off", False).raw == "on" and undeclared.reads == 1  # type: ignore[arg-type]
+    r = judge_update_setting([SettingRead("factory state", "on"), SettingRead("after switching off", "on")])
+    assert r.verdict == Verdict.FAIL and "setting_apply" in r.reason

@@ -70,3 +70,15 @@ def test_the_echo_of_the_typed_command_is_no_confirmation() -> None:
     done = shown_by_unit(transcript + "     0.700 < Performing factory-reset\n")
     assert "Performing factory-reset" in done  # a sentence that ends like the command is no echo
 
+
+
+def test_a_call_out_inside_the_content_is_kept() -> None:
+    tip = "<h1>Set up</h1><p>Plug it in.</p><aside><p>Tip: change the default password first.</p></aside>"
+    assert judge_setup_guide(page(tip)).verdict == Verdict.PASS
+
+
+def test_a_cookie_wall_is_not_read_as_the_guide() -> None:
+    wall = FetchedDocument(URL, 200, "text/html", f"<html><head><title>Check your set-up</title></head><body>"
+                                                  f"{CHROME_TOP}{CHROME_BOTTOM}</body></html>")
+    r = judge_setup_check_guide(wall)
+    assert r.verdict == Verdict.INCONCLUSIVE and "cookie wall" in r.reason
