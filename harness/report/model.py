@@ -506,7 +506,8 @@ class _Sessions:
             shas = _unique([lab.get("sha256") for lab in labs])
             if len(shas) > 1:
                 self.warnings.append(f"writers used different lab configs: sha256 {', '.join(shas)}")
-        info.units = [str(u) for u in _unique([u for s in ss for u in (s.get("units") or [])])]
+        info.units = sorted((str(u) for u in _unique([u for s in ss for u in (s.get("units") or [])])),
+                            key=_unit_key)
         info.runners = _unique([s.get("runner") for s in ss])
         argvs: list[list[str]] = []
         for s in ss:
