@@ -46,8 +46,8 @@ test: install
 	$(MAKE) --no-print-directory test-farm
 
 FARM_VENV ?= .venv-farm
-FARM_TESTS := tests/unit/test_farm_jobs.py tests/unit/test_farm_places.py tests/unit/test_links_serial_pty.py \
-  tests/integration/test_farm_remote_serial.py tests/integration/test_farm_labgrid.py
+FARM_TESTS := tests/unit/test_farm_places.py tests/unit/test_farm_power.py tests/unit/test_links_serial_pty.py \
+  tests/integration/test_farm_labgrid.py
 
 test-farm: system-deps $(FARM_VENV)/.installed
 	HARNESS_FARM=1 $(FARM_VENV)/bin/python -m pytest -q -n 2 --dist loadfile $(FARM_TESTS)

@@ -1,5 +1,6 @@
-"""Shared test hygiene: the process-wide redactor is reset around every test, so a secret one test
-registers (a lab file's "a") never masks another test's text when xdist runs files in one worker."""
+"""Shared test hygiene: what a test registers in the process-wide redactor (a lab file's secret "a",
+say) is forgotten when the test ends, so it never masks another test's text when xdist runs several
+files in one worker. Secrets registered before the test (module fixtures) stay."""
 
 from __future__ import annotations
 
@@ -11,13 +12,9 @@ from harness.redact import REDACTOR
 
 
 @pytest.fixture(autouse=True)
-def _fresh_redactor() -> Iterator[None]:
+def _redactor_restored() -> Iterator[None]:
     with REDACTOR._lock:
         saved = (dict(REDACTOR._secrets), set(REDACTOR._declassified))
-        REDACTOR._secrets.clear()
-        REDACTOR._declassified.clear()
-        REDACTOR._pattern = None
-        REDACTOR._none_live = False
     yield
     with REDACTOR._lock:
         REDACTOR._secrets.clear()

@@ -402,6 +402,9 @@ class InstrumentLink(Strict):
     channel: Count | None = Field(None, ge=1, description="Output or relay channel of this unit.")
     voltage: PositiveSeconds | None = Field(None, description="Supply voltage the unit needs (volts).")
     timeout: PositiveSeconds = 5.0
+    labgrid_power: Value | None = Field(None, description=(
+        "A labgrid power port that powers this unit instead of a VISA instrument (the farm extra): "
+        "usually {runtime: units.U1.power}, the {model, host, index} a labgrid place resolves to (docs/farm.md)."))
 
     @field_validator("resource")
     @classmethod

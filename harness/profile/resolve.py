@@ -276,7 +276,13 @@ class Bench:
         return settings
 
     def instrument_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
-        """Complete an instrument link from the lab's instrument table (resource, backend, channel)."""
+        """Complete an instrument link from the lab's instrument table (resource, backend, channel).
+
+        A link with ``labgrid_power`` (a labgrid power port, ``{model, host, index}``, usually the
+        runtime fact ``units.<U>.power`` a place resolved to) is switched through labgrid's power
+        back-ends instead: the VISA resource is not used, and the switch's host must be in scope."""
+        if settings.get("labgrid_power") is not None:
+            return self._labgrid_power_settings(unit_id, link_name, settings)
         name = settings.pop("instrument", None)
         if name is not None:
             inst = self.lab.instruments.get(name)
@@ -296,6 +302,25 @@ class Bench:
         backend = str(settings.get("backend") or "@py")
         if backend.endswith("@sim") and not Path(backend[:-4]).is_absolute() and backend != "@sim":
             settings["backend"] = str((self.base_dir / backend[:-4]).resolve()) + "@sim"
+        return settings
+
+    def _labgrid_power_settings(self, unit_id: str, link_name: str, settings: dict[str, Any]) -> dict[str, Any]:
+        power = settings["labgrid_power"]
+        where = f"units.{unit_id}.links.{link_name}.labgrid_power"
+        if not isinstance(power, dict) or not power.get("model") or not power.get("host"):
+            shown = "text" if isinstance(power, str) else type(power).__name__
+            raise ConfigError([ConfigIssue(str(self.profile_path), None, where,
+                                           f"a labgrid power port is a mapping {{model, host, index}} (the runtime "
+                                           f"fact units.{unit_id}.power of a labgrid place), not {shown}")])
+        from harness.farm.power import power_host
+        host = str(power["host"])
+        address = self._in_scope(unit_id, where, power_host(host))
+        named = power_host(host)
+        if address != named and named.lower() in {n.lower() for n in self.lab.hosts}:
+            host = host.replace(named, address, 1)  # the lab's host map, as for a VISA resource: no lookup
+        for key in ("instrument", "resource", "backend"):
+            settings.pop(key, None)  # the power port replaces the VISA instrument
+        settings["labgrid_power"] = {**{k: str(v) for k, v in power.items()}, "host": host}
         return settings
 
     def scoped_visa_resource(self, resource: str, *, where: str) -> str:

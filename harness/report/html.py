@@ -575,6 +575,7 @@ def _units_section(model: ReportModel) -> str:
     for c in model.cases:
         by_unit.setdefault(c.unit_label, []).append(c)
     order = [*model.run.units, *sorted(u for u in by_unit if u not in model.run.units)]
+    places = dict(getattr(model.run, "places", None) or {})
     head = "".join(f"<th>{badge(v)}</th>" for v in VERDICT_ORDER)
     rows = []
     for unit in order:
@@ -584,12 +585,35 @@ def _units_section(model: ReportModel) -> str:
         links = ", ".join(f'<a href="#{_e(_case_anchor(c))}">{_e(c.test_case)}</a> {badge(c.verdict)}'
                           for c in problems) or '<span class="muted">none</span>'
         label = "profile (no single unit)" if unit == "profile" else unit
-        rows.append(f"<tr><th>{_e(label)}</th>{_verdict_cells(counts)}<td>{len(cases)}</td><td>{links}</td></tr>")
+        where = f"<td>{_place_cell(places.get(unit), unit == 'profile')}</td>" if places else ""
+        rows.append(f"<tr><th>{_e(label)}</th>{_verdict_cells(counts)}<td>{len(cases)}</td><td>{links}</td>{where}</tr>")
     if not rows:
-        rows.append(f'<tr><td colspan="{len(VERDICT_ORDER) + 3}" class="muted">no unit recorded</td></tr>')
-    return ('<section id="units"><h2>Units</h2><table class="counts units">'
-            f"<tr><th>Unit</th>{head}<th>total</th><th>FAIL / INCONCLUSIVE</th></tr>" + "".join(rows)
-            + "</table></section>")
+        rows.append(f'<tr><td colspan="{len(VERDICT_ORDER) + 3 + bool(places)}" class="muted">no unit recorded</td></tr>')
+    note = ""
+    if places:
+        note = ('<p class="small">Units on labgrid places: the place each was reserved and acquired on for this run, '
+                "and the console, power switch and address the harness took from it (farm/places.json).</p>")
+    return ('<section id="units"><h2>Units</h2>' + note + '<table class="counts units">'
+            f"<tr><th>Unit</th>{head}<th>total</th><th>FAIL / INCONCLUSIVE</th>"
+            + ("<th>Place</th>" if places else "") + "</tr>" + "".join(rows) + "</table></section>")
+
+
+def _place_cell(entry: dict[str, Any] | None, profile_level: bool) -> str:
+    """The labgrid place that served a unit: its name, console, power switch and address."""
+    if profile_level:
+        return '<span class="muted">&mdash;</span>'
+    if not entry:
+        return '<span class="muted">local bench (no place)</span>'
+    lines = [f"<strong>{_e(entry.get('place', ''))}</strong>"]
+    power = entry.get("power") if isinstance(entry.get("power"), dict) else None
+    details = (("console", entry.get("console")),
+               ("power", f"{power.get('model', '?')} outlet {power.get('index', '?')} at {power.get('host', '?')}"
+                if power else None),
+               ("address", entry.get("address")))
+    for name, value in details:
+        shown = _e(value) if value else '<span class="muted">not exported</span>'
+        lines.append(f'<div class="small">{name}: {shown}</div>')
+    return "".join(lines)
 
 
 def _case_anchor(c: CaseResult) -> str:

@@ -227,6 +227,9 @@ class RunInfo:
     warnings: list[str] = field(default_factory=list)
     corrupt_lines: list[str] = field(default_factory=list)  # "<segment>:<line>" unreadable mid-segment
     unattributed_corrupt_lines: int = 0  # of those, the ones no test case could be named for
+    # The labgrid place that served each unit (``<run>/farm/places.json`` of ``harness run --place``):
+    # unit -> {place, reservation, console, power, address, resources}; empty on a local bench.
+    places: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -884,6 +887,7 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
     applicability = (merged.applicability("report_applicability", cat_edition) if cat_edition else {}) \
         or {translate(k): v for k, v in merged.applicability().items()}
     info.results_sha256, info.segments, info.torn_segments = results_sha256(run_dir)
+    info.places = read_places(run_dir, warnings)
     if info.torn_segments:
         warnings.append("a writer was killed mid-record (torn last line in "
                         f"{', '.join(info.torn_segments)}); its complete records are kept")
@@ -1039,6 +1043,65 @@ def build_report_model(run_dir: str | Path, catalogue: Any = None) -> ReportMode
         # did not (or a record written by another tool) is masked in every report all the same.
         model = ReportModel.from_dict(REDACTOR.redact_obj(model.to_dict()), run_dir=str(run_dir))
     return model
+
+
+_PLACES_MAX = 1 << 20  # a places file is a few hundred bytes per unit
+
+
+def read_places(run_dir: str | Path, warnings: list[str]) -> dict[str, dict[str, Any]]:
+    """Which labgrid place served each unit, from ``<run>/farm/places.json`` (none on a local bench).
+
+    Optional and read leniently: a file that is missing gives nothing, one that cannot be read or
+    is not what ``harness run --place`` writes gives a warning and nothing (the verdicts do not
+    depend on it). A password in a power switch's URL is masked."""
+    path = Path(run_dir) / "farm" / "places.json"
+    if not path.is_file():
+        return {}
+    why = ""
+    data: Any = None
+    try:
+        if path.stat().st_size > _PLACES_MAX:
+            why = f"larger than {_PLACES_MAX} bytes"
+        else:
+            data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        why = type(exc).__name__
+    if not why and not isinstance(data, dict):
+        why = "not a mapping of units"
+    if why:
+        warnings.append(f"farm/places.json could not be read ({why}): the places that served the units are not shown")
+        return {}
+    out: dict[str, dict[str, Any]] = {}
+    skipped = []
+    for unit, entry in data.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("place"), str):
+            skipped.append(str(unit))
+            continue
+        kept: dict[str, Any] = {k: str(entry[k]) for k in ("place", "reservation", "console", "address")
+                                if isinstance(entry.get(k), str | int | float) and not isinstance(entry.get(k), bool)}
+        power = entry.get("power")
+        if isinstance(power, dict):
+            kept["power"] = {str(k): _masked_url(str(v)) for k, v in power.items()
+                             if k in ("model", "host", "index") and not isinstance(v, dict | list)}
+        resources = entry.get("resources")
+        if isinstance(resources, list):
+            kept["resources"] = [str(r.get("class")) for r in resources if isinstance(r, dict) and r.get("class")]
+        out[str(unit)] = kept
+    if skipped:
+        warnings.append(f"farm/places.json: no place recorded for unit(s) {', '.join(skipped)}; ignored")
+    return dict(sorted(out.items(), key=lambda kv: _unit_key(kv[0])))
+
+
+def _masked_url(text: str) -> str:
+    """http://user:password@pdu/… → http://user:***@pdu/…"""
+    from urllib.parse import urlsplit
+    if "//" not in text or "@" not in text:
+        return text
+    try:
+        password = urlsplit(text).password
+    except ValueError:
+        return text
+    return text.replace(f":{password}@", ":***@", 1) if password else text
 
 
 def _natural(text: str) -> list[tuple[int, int | str]]:

@@ -61,6 +61,48 @@ def test_power_through_the_place(farm: tuple) -> None:
     assert "acquired: None" in _place_state(lab)
 
 
+def test_a_procedure_power_cycles_the_unit_through_the_place(farm: tuple, tmp_path: Path) -> None:
+    """The profile's `power_cycle` procedure (`supply.power_cycle: power_off`) on a unit whose supply link
+    names the place's power port: the outlet (labgrid's simplerest back-end, via the exporter's
+    NetworkPowerPort) goes off and on, and the unit boots again on the place's console."""
+    import json
+
+    from harness.channel import PowerPortChannel
+    from harness.device import Device
+    from harness.farm.places import PlaceRequest, PlaceSession, overlay_runtime
+    from harness.profile.resolve import open_bench
+    sim, lab = farm
+    text = PROFILE.read_text()
+    visa = "supply: {resource: {runtime: units.U1.supply}}"
+    assert visa in text
+    profile = tmp_path / "sim-compliant-placed.yaml"
+    profile.write_text(text.replace(visa, "supply: {labgrid_power: {runtime: units.U1.power}}"))
+    with PlaceSession([PlaceRequest("U1", name="sim-u1")], client=lab.client(), wait=30) as facts:
+        runtime = tmp_path / "runtime.json"
+        runtime.write_text(json.dumps(overlay_runtime(sim.runtime, facts)))
+        bench = open_bench(profile, sim.lab_path, runtime_path=runtime)
+        device = Device(bench, "U1", transcript_dir=tmp_path / "transcripts", settle_scale=0.0)
+        try:
+            supply = device.link("supply")
+            assert isinstance(supply, PowerPortChannel) and supply.state is True
+            console = device.link("console")
+            assert console.url.startswith("rfc2217://")  # the place's console too
+            device.ensure("logged_in")
+            mark = console.transcript.mark()
+            assert device.run("power_cycle").ok
+            seen = console.transcript.read_since(mark)
+            assert "SimIoT bootloader" in seen and "login:" in seen, seen[-2000:]  # it booted again
+            used = device.instruments_used["supply"]
+            assert used["backend"] == "labgrid:simplerest" and "sim-u1" not in used["resource"]
+            assert any("off for 0.5 s" in line for line in supply.evidence()["transcript"])  # settle power_off
+            assert supply.power.get() is True
+            device.state.session = "logged_out"
+            device.ensure("logged_in")  # the unit works after the cycle
+        finally:
+            device.close()
+    assert "acquired: None" in _place_state(lab)
+
+
 def test_a_held_place_queues_the_next_run(farm: tuple, tmp_path: Path) -> None:
     from harness.farm.places import PlaceRequest, PlaceSession
     sim, lab = farm
