@@ -38,16 +38,19 @@ demo: install
 	$(HARNESS) assess reports/demo/compliant --decisions fixtures/decisions/sim-compliant.yaml
 	-$(HARNESS) report reports/demo/compliant --pdf --no-allure
 
-# The harness's own tests, then the farm tests again with the optional `farm` extra (labgrid, whose
-# pyserial fork replaces pyserial's `serial` package) in a venv of its own: the harness must work
-# with and without it.
-test: install
-	$(PY) -m pytest -q -n 4 --dist loadfile
-	$(MAKE) --no-print-directory test-farm
-
 FARM_VENV ?= .venv-farm
 FARM_TESTS := tests/unit/test_farm_places.py tests/unit/test_farm_power.py tests/unit/test_links_serial_pty.py \
   tests/integration/test_farm_labgrid.py
+
+# The harness's own tests and, beside them, the farm tests with the optional `farm` extra (labgrid, whose
+# pyserial fork replaces pyserial's `serial` package) in a venv of its own: the harness must work
+# with and without it.
+test: install $(FARM_VENV)/.installed system-deps
+	@# The farm tests mostly wait on labgrid and ser2net: they run beside the main suite.
+	@HARNESS_FARM=1 $(FARM_VENV)/bin/python -m pytest -q -p no:cacheprovider $(FARM_TESTS) > .farm-tests.log 2>&1 & \
+	farm=$$!; $(PY) -m pytest -q -n 4 --dist loadfile; main=$$?; wait $$farm; farm_rc=$$?; \
+	echo "--- the farm tests (with the labgrid extra, $(FARM_VENV)):"; cat .farm-tests.log; rm -f .farm-tests.log; \
+	[ $$main -eq 0 ] && [ $$farm_rc -eq 0 ]
 
 test-farm: system-deps $(FARM_VENV)/.installed
 	HARNESS_FARM=1 $(FARM_VENV)/bin/python -m pytest -q -n 2 --dist loadfile $(FARM_TESTS)
