@@ -169,17 +169,6 @@ def _syn_times(path: Path, unit: str, host: str, port: int) -> list[float]:
     return sorted(first.values())
 
 
-def _reopen_mqtt_links(device: Device) -> None:
-    """The harness's own MQTT links lost their session with the listener that went away: close
-    them so that the next procedure opens them again on the listener that is back."""
-    links = getattr(device, "_links", {})
-    for name in [n for n, link in links.items() if device._link_kind(n) == "mqtt"]:
-        try:
-            links.pop(name).close()
-        except Exception as exc:  # a link that cannot even close is gone anyway
-            device.note(f"closing the lost MQTT link {name}: {type(exc).__name__}: {exc}")
-
-
 def orderly_reconnection(device: Device) -> CheckResult:
     """5.9-3-2: the lab broker's TLS listener goes away for the declared window under a packet
     capture; the unit's connection attempts (TCP SYNs to the broker) are counted and their gaps
@@ -230,7 +219,9 @@ def orderly_reconnection(device: Device) -> CheckResult:
             observer.reattach("tls")
         stats = capture.stop()
     reconnected = device.await_broker("tls", since=since)
-    _reopen_mqtt_links(device)
+    # The harness's own MQTT links lost their session with the listener that went away: the next
+    # procedure opens them again on the listener that is back.
+    device.reopen_links("mqtt")
     try:
         syns = [t - stopped for t in _syn_times(capture.path, str(address), host, port) if stopped <= t <= ended]
     finally:

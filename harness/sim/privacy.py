@@ -45,7 +45,7 @@ class PrivacySettings:
 
     def _write(self, **changes: Any) -> None:
         self._state().update(changes)
-        self.unit._save()  # the unit's flash: settings survive a reboot and a power cut
+        self.unit.save()  # the unit's flash: settings survive a reboot and a power cut
 
     def _on_event(self, event: Event) -> None:
         if event is Event.RESETTING:
