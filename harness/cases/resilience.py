@@ -153,6 +153,9 @@ def broker_outage(device: Device) -> CheckResult:
         broker.start_instance(kind)
         if capture is not None:
             capture.reattach(kind)
+        # The harness's own MQTT links lost their session with the stopped listener: later
+        # procedures open them afresh instead of failing on a dead connection.
+        device.reopen_links("mqtt")
     reconnected = device.await_broker(kind, since=since)
     return judge_broker_outage(OutageObservation(local_ok, reconnected, RECONNECT_TIMEOUT_S))
 
