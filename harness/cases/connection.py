@@ -145,6 +145,16 @@ def reconnect_bound(device: Device) -> float | None:
     return None
 
 
+def reconnect_wait(device: Device, syns: list[float]) -> float:
+    """How long to await the unit's connection once the broker is back (real seconds). A unit that
+    backs off may be mid-wait when the broker returns: its next attempt can come up to twice its
+    last gap after its last attempt (exponential backoff doubles), and then it needs the declared
+    broker_connect time to get through."""
+    connect = float(device.profile.settle.get("broker_connect", 30.0))
+    gaps = [b - a for a, b in zip(syns, syns[1:], strict=False)]
+    return connect + 2.0 * max(gaps[-1:] or [0.0])
+
+
 def _syn_times(path: Path, unit: str, host: str, port: int) -> list[float]:
     """Epoch times of the unit's connection attempts (TCP SYN without ACK) to host:port. A SYN
     the kernel retransmits (same source port and sequence number, when nothing answered) is the
@@ -218,15 +228,15 @@ def orderly_reconnection(device: Device) -> CheckResult:
         if observer is not None:
             observer.reattach("tls")
         stats = capture.stop()
-    reconnected = device.await_broker("tls", since=since)
-    # The harness's own MQTT links lost their session with the listener that went away: the next
-    # procedure opens them again on the listener that is back.
-    device.reopen_links("mqtt")
     try:
         syns = [t - stopped for t in _syn_times(capture.path, str(address), host, port) if stopped <= t <= ended]
     finally:
         if not cfg.keep_pcap:
             capture.discard()
+    reconnected = device.await_broker("tls", since=since, timeout=reconnect_wait(device, syns))
+    # The harness's own MQTT links lost their session with the listener that went away: the next
+    # procedure opens them again on the listener that is back.
+    device.reopen_links("mqtt")
     facts = ReconnectFacts([t / scale for t in syns], (ended - stopped) / scale, bound, connected, reconnected)
     result = judge_orderly_reconnection(facts)
     result.evidence.append(Evidence("observation", "packet capture", {**stats, "broker": f"{host}:{port}",

@@ -55,6 +55,9 @@ def test_connack_codes(broker: LabBroker, kind: str, protocol: str, tmp_path: Pa
     assert (bad.outcome, bad.reason_code) == ("rejected", refused) and bad.tls_error is None
     assert (anonymous.outcome, anonymous.reason_code) == ("rejected", refused)
     assert again.ok
+    # The broker's log is read as it is written: await the last connection's line before counting.
+    assert broker.wait_event(kind, lambda e: e.kind == "connected" and e.username == "operator",
+                             timeout=5, since=mark) is not None
     events = [e for e in broker.events(kind) if e.seq > mark]
     assert [e.kind for e in events if e.kind == "not_authorised"] == ["not_authorised"] * 2
     assert {e.username for e in events if e.kind == "connected"} == {"device", "operator"}

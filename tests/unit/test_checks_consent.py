@@ -198,3 +198,14 @@ def test_update_setting_unread_is_inconclusive() -> None:
     assert judge_update_setting(reads(None)).verdict == Verdict.INCONCLUSIVE
     assert judge_update_setting(reads("on", "maybe")).verdict == Verdict.INCONCLUSIVE
     assert judge_update_setting(reads("on")).verdict == Verdict.INCONCLUSIVE
+
+
+def test_the_reconnection_is_awaited_past_the_units_next_backoff() -> None:
+    """A unit backing off 2, 4, 8 s is mid-wait when the broker returns: its next attempt may come
+    16 s after its last, so the wait covers twice the last gap plus the declared connect time."""
+    from types import SimpleNamespace
+
+    from harness.cases.connection import reconnect_wait
+    device = SimpleNamespace(profile=SimpleNamespace(settle={"broker_connect": 10}))
+    assert reconnect_wait(device, [0.0, 2.0, 6.0, 14.0]) == 10 + 16  # type: ignore[arg-type]
+    assert reconnect_wait(device, []) == 10  # type: ignore[arg-type]
