@@ -6,6 +6,7 @@ suites through the place; an exporter killed mid-run gives INCONCLUSIVE and the 
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
 import subprocess
@@ -39,10 +40,25 @@ def farm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulatorPr
         yield sim, lab
 
 
-def _run(sim: SimulatorProcess, lab: object, run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "harness.cli", "run", str(PROFILE), "--lab", str(sim.lab_path), "--unit", "U1",
+VISA_SUPPLY = "supply: {resource: {runtime: units.U1.supply}}"
+PLACE_SUPPLY = "supply: {labgrid_power: {runtime: units.U1.power}}"
+RESILIENCE = str(ROOT / "test_suites" / "pytest" / "test_5_9_resilience.py")
+
+
+def _placed_profile(tmp: Path) -> Path:
+    """The compliant profile with its supply switched through the place's power port."""
+    text = PROFILE.read_text()
+    assert VISA_SUPPLY in text
+    profile = tmp / "sim-compliant-placed.yaml"
+    profile.write_text(text.replace(VISA_SUPPLY, PLACE_SUPPLY))
+    return profile
+
+
+def _run(sim: SimulatorProcess, lab: object, run_dir: Path, *extra: str, profile: Path = PROFILE,
+         select: tuple[str, ...] = (*ONLY_SERIAL, "-k", "5_1 or 5_11")) -> list[str]:
+    return [sys.executable, "-m", "harness.cli", "run", str(profile), "--lab", str(sim.lab_path), "--unit", "U1",
             "--place", "U1=sim-u1", "--coordinator", lab.address, "--run-dir", str(run_dir),  # type: ignore[attr-defined]
-            "--no-allure", *extra, "--", *ONLY_SERIAL, "-k", "5_1 or 5_11"]
+            "--no-allure", *extra, "--", *select]
 
 
 def _place_state(lab: object) -> str:
@@ -65,18 +81,12 @@ def test_a_procedure_power_cycles_the_unit_through_the_place(farm: tuple, tmp_pa
     """The profile's `power_cycle` procedure (`supply.power_cycle: power_off`) on a unit whose supply link
     names the place's power port: the outlet (labgrid's simplerest back-end, via the exporter's
     NetworkPowerPort) goes off and on, and the unit boots again on the place's console."""
-    import json
-
     from harness.channel import PowerPortChannel
     from harness.device import Device
     from harness.farm.places import PlaceRequest, PlaceSession, overlay_runtime
     from harness.profile.resolve import open_bench
     sim, lab = farm
-    text = PROFILE.read_text()
-    visa = "supply: {resource: {runtime: units.U1.supply}}"
-    assert visa in text
-    profile = tmp_path / "sim-compliant-placed.yaml"
-    profile.write_text(text.replace(visa, "supply: {labgrid_power: {runtime: units.U1.power}}"))
+    profile = _placed_profile(tmp_path)
     with PlaceSession([PlaceRequest("U1", name="sim-u1")], client=lab.client(), wait=30) as facts:
         runtime = tmp_path / "runtime.json"
         runtime.write_text(json.dumps(overlay_runtime(sim.runtime, facts)))
@@ -127,8 +137,11 @@ def test_a_held_place_queues_the_next_run(farm: tuple, tmp_path: Path) -> None:
         cancelled.send_signal(signal.SIGTERM)
         assert cancelled.wait(60) == 130
         assert lab.client().run("reservations").count("Reservation '") == 1  # only the holder's
-        # Queued: the run waits while the place is held, then runs once it is released.
-        waiting = subprocess.Popen(_run(sim, lab, tmp_path / "queued", "--place-wait", "120"), cwd=ROOT,
+        # Queued: the run waits while the place is held, then runs once it is released. Its supply
+        # is the place's power port, and a power-loss test case cycles the unit through it.
+        select = (*[a for a in ONLY_SERIAL if a != f"--ignore={RESILIENCE}"], "-k", "5_1 or 5_11 or 5_9_1_2")
+        waiting = subprocess.Popen(_run(sim, lab, tmp_path / "queued", "--place-wait", "120",
+                                        profile=_placed_profile(tmp_path), select=select), cwd=ROOT,
                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         assert waiting.stdout is not None
         first = waiting.stdout.readline()
@@ -146,10 +159,13 @@ def test_a_held_place_queues_the_next_run(farm: tuple, tmp_path: Path) -> None:
     places = (tmp_path / "queued" / "farm" / "places.json").read_text()
     assert "rfc2217://127.0.0.1:" in places and "simplerest" in places
     assert "acquired: None" in _place_state(lab)
-    # The console suites ran through the place: its NetworkSerialPort (the exporter's ser2net).
+    # The console suites ran through the place: its NetworkSerialPort (the exporter's ser2net); the
+    # power-loss case cut and restored power through the place's power port.
     got = latest_by_case(tmp_path / "queued")
-    verdicts = {tc: got.get((tc, "U1"), {}).get("verdict") for tc in CONSOLE_CASES}
-    assert verdicts == dict.fromkeys(CONSOLE_CASES, "PASS"), rest[-3000:]
+    verdicts = {tc: got.get((tc, "U1"), {}).get("verdict") for tc in (*CONSOLE_CASES, "5.9-1-2")}
+    assert verdicts == dict.fromkeys((*CONSOLE_CASES, "5.9-1-2"), "PASS"), rest[-3000:]
+    power_loss = got[("5.9-1-2", "U1")]
+    assert "labgrid:simplerest" in json.dumps(power_loss), json.dumps(power_loss)[:3000]
 
 
 def test_exporter_killed_mid_run_is_inconclusive_and_the_place_released(farm: tuple, tmp_path: Path) -> None:
