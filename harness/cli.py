@@ -122,12 +122,16 @@ def _default_run_dir(profile_path: str, reports: str = "reports") -> Path:
     return Path(reports) / f"{stamp}-{Path(profile_path).stem}"
 
 
+# pytest plugins a conformance run never uses. labgrid's own plugin (the farm extra) reconfigures
+# logging, and the harness drives labgrid itself; hypothesis and anyio (in a development install)
+# cost about a second of start-up per run, which a farm running many short runs pays every time.
+SUITE_PLUGIN_OPTIONS = ["-p", "no:cacheprovider", "-p", "no:labgrid", "-p", "no:hypothesispytest", "-p", "no:anyio"]
+
+
 def _pytest_cmd(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> list[str]:
     cmd = [sys.executable, "-m", "pytest", str(_suites_dir(args.suites)), "--profile", args.profile,
            "--run-dir", str(run_dir), "--alluredir", str(run_dir / "allure-results"),
-           # labgrid's own pytest plugin (the farm extra) reconfigures logging; the harness drives
-           # labgrid itself and needs none of it.
-           "-p", "no:cacheprovider", "-p", "no:labgrid", "--rootdir", str(_rootdir(args)),
+           *SUITE_PLUGIN_OPTIONS, "--rootdir", str(_rootdir(args)),
            "-o", "console_output_style=classic", "-v" if not args.quiet else "-q"]
     if args.lab:
         cmd += ["--lab", args.lab]

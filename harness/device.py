@@ -16,6 +16,7 @@ declared, runs after every factory reset the harness performs.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 from dataclasses import dataclass, field
@@ -126,6 +127,20 @@ class Device:
             from harness.channel import open_channel
             return open_channel(name, self.bench.instrument_settings(self.unit_id, name, settings), **where)
         raise LabFault(f"link kind {kind!r} is not supported")
+
+    def prewarm(self) -> None:
+        """Load in the background what this unit's links need and is slow to load (a VISA
+        backend), while the first test case's steps talk to the unit over its other links."""
+        backends: set[str] = set()
+        for name in self.profile.links:
+            try:
+                settings = self.bench.link_settings(self.unit_id, name)
+            except Exception:  # noqa: BLE001  the link's own open reports it
+                continue
+            if settings.get("type") == "instrument" and settings.get("labgrid_power") is None:
+                backends.add(str(settings.get("backend") or "@py"))
+        if backends:
+            threading.Thread(target=_prewarm_visa, args=(backends,), name="visa-prewarm", daemon=True).start()
 
     def used_instrument(self, link: Any) -> None:
         """Remember which instruments a test used: their *IDN? identity goes into its evidence."""
@@ -537,3 +552,9 @@ class Device:
             self.state.password = password
         if user_data is not None:
             self.state.user_data = user_data
+
+
+def _prewarm_visa(backends: set[str]) -> None:
+    with contextlib.suppress(Exception):  # importing pyvisa itself takes ~0.1 s: in this thread too
+        from harness.links.instruments import prewarm
+        prewarm(backends)

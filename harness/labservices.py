@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -133,9 +134,9 @@ BROKER_KEYS = ("broker", "capture", "broker_account", "broker_vars")
 
 
 class LabServices(dict):  # type: ignore[type-arg]
-    """``bench.services`` when the profile wants a lab broker: started on first use, so a run of
-    console-only test cases starts no Mosquitto. One broker per harness process (parallel unit
-    processes each provision their own unit with their own broker)."""
+    """``bench.services`` when the profile wants a lab broker: started on first use, or ahead of it
+    by ``prestart`` (the pytest plugin does when the first unit is set up). One broker per harness
+    process (parallel unit processes each provision their own unit with their own broker)."""
 
     def __init__(self, bench: Bench, workdir: Path) -> None:
         super().__init__()
@@ -145,20 +146,40 @@ class LabServices(dict):  # type: ignore[type-arg]
         # broker started again afterwards names the recovery in its evidence.
         self.start_failures: list[dict[str, str]] = []
         self.started_at: float | None = None
+        self._lock = threading.Lock()
+        self._starter: threading.Thread | None = None
+
+    def prestart(self) -> None:
+        """Start the services in the background while the first test case opens its links and
+        logs in: they are up (or their failure is recorded, and the first use tries again) by the
+        time a test case needs them, instead of adding their start-up to that test case."""
+        if self._starter is None and self._cm is None:
+            self._starter = threading.Thread(target=self._start_quietly, name="lab-services-start", daemon=True)
+            self._starter.start()
+
+    def _start_quietly(self) -> None:
+        with contextlib.suppress(Exception):  # recorded in start_failures; the first use raises it
+            self._ensure(BROKER_KEYS[0])
 
     def _ensure(self, key: object) -> None:
-        if key in BROKER_KEYS and self._cm is None:
-            cfg = self._bench.lab.broker
-            observe = cfg is not None and not cfg.start
-            cm = (observe_existing_broker if observe else start_lab_broker)(self._bench, self._workdir)
-            try:
-                cm.__enter__()  # a failure here is a LabFault of this test; the next use tries again
-            except Exception as exc:
-                self.start_failures.append({"failed at": _clock(time.time()),
-                                            "cause": f"{type(exc).__name__}: {exc}"[:500]})
-                raise
-            self._cm = cm
-            self.started_at = time.time()
+        if key not in BROKER_KEYS or self._cm is not None:
+            return
+        with self._lock:  # a start under way in the background is waited for, not repeated
+            if self._cm is None:
+                self._start()
+
+    def _start(self) -> None:
+        cfg = self._bench.lab.broker
+        observe = cfg is not None and not cfg.start
+        cm = (observe_existing_broker if observe else start_lab_broker)(self._bench, self._workdir)
+        try:
+            cm.__enter__()  # a failure here is a LabFault of this test; the next use tries again
+        except Exception as exc:
+            self.start_failures.append({"failed at": _clock(time.time()),
+                                        "cause": f"{type(exc).__name__}: {exc}"[:500]})
+            raise
+        self._cm = cm
+        self.started_at = time.time()
 
     def recovery(self) -> dict[str, object] | None:
         """The evidence that the services in use were started again after failed starts (None when
@@ -180,6 +201,9 @@ class LabServices(dict):  # type: ignore[type-arg]
         return super().__contains__(key)
 
     def close(self) -> None:
-        if self._cm is not None:
-            cm, self._cm = self._cm, None
-            cm.__exit__(None, None, None)
+        if self._starter is not None:
+            self._starter.join()  # bounded: every step of a start has its own timeout
+        with self._lock:
+            if self._cm is not None:
+                cm, self._cm = self._cm, None
+                cm.__exit__(None, None, None)

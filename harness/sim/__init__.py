@@ -8,6 +8,12 @@ Modules: catalog (personas, defects, product facts), unit (device model), consol
 sshd, telnetd, debugd, coap), mqtt, updater (+ updates, packages), supply (+ power) and web
 (front-ends), app (assembly), cli. See docs/simulator.md."""
 
-from harness.sim.cli import main
+
+def main(argv: list[str] | None = None) -> int:
+    # Imported on use: lab tools the simulator writes (tools/service-jig) import one module of
+    # this package and should not pay for the whole simulator at every start.
+    from harness.sim.cli import main as _main
+    return _main(argv)
+
 
 __all__ = ["main"]

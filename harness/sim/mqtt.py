@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from harness.sim.catalog import MODEL
 from harness.sim.inputcheck import payload_problem
 from harness.sim.privacy import PrivacySettings, upload_plaintext
+from harness.sim.timing import log_delay
 from harness.sim.unit import Event, Power, Unit
 
 if TYPE_CHECKING:
@@ -279,7 +280,9 @@ class _Worker(threading.Thread):
                 delay = RETRY_FIRST  # it was connected: start the backoff over
             if self.stopping.is_set():
                 return
+            started = time.time()
             self.stopping.wait(self._retry_wait(delay))  # device delay, ends early on stop
+            log_delay(started, time.time() - started)
             delay = min(delay * 2, RETRY_MAX)
         self._report("gave up")
 

@@ -5,10 +5,18 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from dataclasses import dataclass
 
-# bench/update_overhead.py adds up the device's own delays from these lines.
+# bench/update_overhead.py puts the device's own delays on the run's timeline from these lines.
 _LOG_DELAYS = bool(os.environ.get("HARNESS_SIM_LOG_DELAYS"))
+
+
+def log_delay(started: float, elapsed: float) -> None:
+    """One delay of the device as it really elapsed (a power cut ends a boot early): wall-clock
+    start and length, so that overlapping delays are counted once."""
+    if _LOG_DELAYS and elapsed > 0:
+        print(f"device delay {elapsed:.3f} s from {started:.3f}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -22,6 +30,8 @@ class Delays:
 
     async def sleep(self, seconds: float) -> None:
         # Still yields at scale 0, so a delay is always a scheduling point.
-        if _LOG_DELAYS and seconds * self.scale > 0:
-            print(f"device delay {seconds * self.scale:.3f} s", file=sys.stderr, flush=True)
-        await asyncio.sleep(max(0.0, seconds * self.scale))  # sleep-ok: device delay
+        started = time.time()
+        try:
+            await asyncio.sleep(max(0.0, seconds * self.scale))  # sleep-ok: device delay
+        finally:
+            log_delay(started, time.time() - started)

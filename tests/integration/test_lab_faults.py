@@ -210,7 +210,11 @@ def test_broker_killed_mid_run(tmp_path: Path, moment: str) -> None:
         used = {int(row["url"].rsplit(":", 1)[1]) for row in listeners}
         assert {row["listener"] for row in listeners} == {"plain", "tls"}
         assert not used & killed, (used, killed)
-    assert code == 3
+    # Killed once it served, the broker under some test case went away: exit 3. Killed while it
+    # started (in the background, ahead of the first test case that needs it), the start failed
+    # before any test case relied on it; the first one that did started it again and says so
+    # above: a run whose every verdict stands may end 0.
+    assert code == 3 if moment == "serving" else code in (0, 3)
 
 
 def _bench_run_profile(tmp_path: Path) -> Path:

@@ -68,6 +68,17 @@ def test_identity_over_pyvisa_py(bench: Bench, tmp_path: Path) -> None:
         assert psu.evidence()["identity"] == "SimIoT Lab,PSU-1,0001,1.0"
 
 
+def test_a_raw_socket_writes_at_once(bench: Bench, tmp_path: Path) -> None:
+    """VISA's default for a SOCKET resource is Nagle off: a command followed by a query must not
+    wait for the instrument's delayed ACK (40 ms on Linux) each time."""
+    with PowerSupply("psu", resource=bench.resource, transcript_dir=tmp_path) as psu:
+        res = psu._res
+        sock = res.visalib.sessions[res.session].interface
+        assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 1
+        psu.output(True)  # a command, then SYST:ERR?, still answered
+        assert psu.output_state() is True
+
+
 def test_power_cycle_really_switches_the_unit(bench: Bench, tmp_path: Path) -> None:
     bench.server.set_load(0.4)
     with PowerSupply("psu", resource=bench.resource, transcript_dir=tmp_path) as psu:

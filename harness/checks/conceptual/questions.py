@@ -106,6 +106,9 @@ def parse(doc: Any, test_cases: set[str] | None = None, unit_counts: dict[str, i
     return out
 
 
+_DATA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # packaged data: libyaml when present
+
+
 @functools.cache
 def load_questions() -> dict[str, Question]:
     """Every test case's question, checked against the catalogue (loaded once per process)."""
@@ -113,7 +116,7 @@ def load_questions() -> dict[str, Question]:
 
     text = (resources.files("harness.standard") / "data" / QUESTIONS_FILE).read_text(encoding="utf-8")
     catalogue = load_catalogue()
-    return parse(yaml.safe_load(text), set(catalogue.test_cases),
+    return parse(yaml.load(text, Loader=_DATA_LOADER), set(catalogue.test_cases),  # noqa: S506
                  {tc.id: tc.units for tc in catalogue.test_cases.values()})
 
 
