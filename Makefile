@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 HARNESS := $(VENV)/bin/harness
 ALLURE_NPM := allure@3.18.0
 
+# The suites start the harness in hundreds of subprocesses (runs, simulators, lab tools): with a
+# shell that sets PYTHONDONTWRITEBYTECODE each of them compiles the harness (and pytest rewrites
+# its test modules) again. Bytecode goes to the ignored __pycache__ folders, as Python does by default.
+unexport PYTHONDONTWRITEBYTECODE
+
 .PHONY: install system-deps demo test test-farm lint bench bench-farm docs schema clean
 
 # Debian packages the harness drives for real: Mosquitto (lab broker), iproute2 (bench network

@@ -142,6 +142,29 @@ class BrokerCapture:
                 self._cond.notify_all()
         return record
 
+    FENCE_PREFIX = "harness/fence/"
+
+    def fence(self, timeout: float | None = None) -> dict[str, float]:
+        """Per listener, the receipt time of a marker this capture publishes through it and gets
+        back. Mosquitto handles one message after another and the capture's connection delivers
+        in order: what a unit published before the marker was received before it, however late
+        a busy bench delivered it. A listener whose marker did not come back is left out."""
+        import secrets as _secrets
+
+        wait = self.timeout if timeout is None else timeout
+        token = _secrets.token_hex(6)
+        topic = f"{self.FENCE_PREFIX}{token}"
+        out: dict[str, float] = {}
+        for kind, link in list(self._links.items()):
+            try:
+                link.publish(topic, b"fence", qos=1, timeout=wait)
+            except (MqttLinkError, OSError):
+                continue
+            got = self.wait_for(lambda m, k=kind: m.transport == k and m.topic == topic, timeout=wait)
+            if got is not None:
+                out[kind] = got.t
+        return out
+
     @property
     def messages(self) -> list[CapturedMessage]:
         with self._cond:

@@ -189,3 +189,20 @@ def test_secret_payload_and_registered_secrets_stay_out(broker: LabBroker, tmp_p
     assert ACCOUNTS["device"] not in text and "pw=«redacted»" in text
     leak = next(r for r in evidence.data if r["topic"] == "tele/dev1/leak")
     assert leak["payload"] == "pw=«redacted»"
+
+
+def test_a_fence_orders_what_was_published_before_it(broker: LabBroker, tmp_path: Path) -> None:
+    """6-2-2 sets aside what a unit sent before its reset but a busy bench delivered after it: the
+    capture's marker through each listener comes back after every message published before it."""
+    with BrokerCapture(broker, transcript_dir=tmp_path / "capture") as capture:
+        link = _link(broker, "plain", tmp_path, username="device", password=ACCOUNTS["device"]).open()
+        for i in range(50):
+            link.publish(f"fence/dev1/{i}", "before", qos=1)
+        fences = capture.fence(timeout=5)
+        link.publish("fence/dev1/after", "after", qos=1)
+        after = capture.wait_for(lambda m: m.topic == "fence/dev1/after", timeout=5)
+        link.close()
+        before = [m for m in capture.messages if m.topic.startswith("fence/dev1/") and m.text == "before"]
+    assert set(fences) == {"plain", "tls", "rogue"}
+    assert len(before) == 50 and all(m.t <= fences["plain"] for m in before)
+    assert after is not None and after.t >= fences["plain"]
