@@ -165,7 +165,7 @@ class Device:
         """Close the open links of one kind (e.g. "mqtt" after the lab broker's listener went away
         and came back): the next procedure that needs one opens it afresh. Returns their names."""
         closed = []
-        for name in [n for n in self._links if self._link_kind(n) == kind]:
+        for name in [n for n in self._links if self.link_kind(n) == kind]:
             link = self._links.pop(name)
             closed.append(name)
             try:
@@ -235,11 +235,12 @@ class Device:
                     names.append(link)
         return names
 
-    def _link_kind(self, name: str) -> str:
+    def link_kind(self, name: str) -> str:
+        """The declared type of a link (serial, telnet, ssh, http, mqtt, instrument)."""
         return str(getattr(self.profile.links[name], "type", ""))
 
     def console_links(self, procedure: str = "login") -> list[str]:
-        return [n for n in self.procedure_links(procedure) if self._link_kind(n) in ("serial", "telnet")]
+        return [n for n in self.procedure_links(procedure) if self.link_kind(n) in ("serial", "telnet")]
 
     # -- credentials -----------------------------------------------------------------------------
     def default_user(self) -> str:
@@ -349,7 +350,7 @@ class Device:
                 raise DeviceStateError(
                     f"the profile declares no logout and the console session survives reopening "
                     f"{', '.join(consoles)}: declare a logout procedure (or reboot) to end it")
-        elif all(self._link_kind(n) == "telnet" for n in consoles):
+        elif all(self.link_kind(n) == "telnet" for n in consoles):
             self.state.session = "logged_out"  # a new telnet connection is a new session
             self.state.no_session_opened = True
             return

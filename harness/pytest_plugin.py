@@ -67,6 +67,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "conformance(test_case, scope='unit', state='any'): "
                                        "TS 103 701 test case id, its scope and the device state it needs")
     config.addinivalue_line("markers", "cross_unit: the test case judges facts from every unit")
+    config.addinivalue_line("markers", "lab_broker: the suite's test cases use the lab broker; a run that "
+                                       "selects one starts the broker in the background ahead of them")
     _VERDICT_COUNTS.clear()  # one pytest session per process, but pytester runs several in one
     if not config.getoption("profile", default=None):
         return
@@ -376,10 +378,11 @@ def device(tc: TestCaseContext, unit_id: str, bench: Bench, _devices: dict[str, 
 
 
 @pytest.fixture(scope="session")
-def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any]):  # type: ignore[no-untyped-def]
+def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any], request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """Lab services the profile needs for the run: the lab broker (plain, TLS and rogue Mosquitto
-    instances) when an MQTT link says ``broker: lab…``, started in the background when the first
-    unit is set up and awaited at first use. Each unit is given an account on it."""
+    instances) when an MQTT link says ``broker: lab…``, started at first use, or in the background
+    when the first unit is set up if the run selected a ``lab_broker`` suite. Each unit is given an
+    account on it."""
     from harness.labservices import LabServices, wants_lab_services
     # A lab broker to start (an MQTT link says `broker: lab…`) or an existing broker to observe
     # (the lab says `broker: {start: false, observer: …}`): never silently no broker at all.
@@ -389,7 +392,10 @@ def lab_services(bench: Bench, run_dir: Path, _devices: dict[str, Any]):  # type
     services = LabServices(bench, run_dir / "broker" / f"p{os.getpid()}")
     services.update(bench.services)
     bench.services = services
-    services.prestart()  # while the first test case opens its links
+    # Ahead of the test cases that use it, while the first test case opens its links; a run of
+    # console test cases starts no Mosquitto at all (a farm runs many such units at once).
+    if any(item.get_closest_marker("lab_broker") for item in request.session.items):
+        services.prestart()
     try:
         yield services
     finally:

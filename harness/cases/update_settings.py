@@ -24,7 +24,7 @@ REREAD_GAP_S = 1.0  # real seconds between read-backs: the setting has no event 
 
 
 def _over_mqtt(device: Device) -> bool:
-    return any(device._link_kind(name) == "mqtt" for p in PROCEDURES[1:] for name in device.procedure_links(p))
+    return any(device.link_kind(name) == "mqtt" for p in PROCEDURES[1:] for name in device.procedure_links(p))
 
 
 def _read(device: Device, step: str) -> SettingRead:

@@ -8,6 +8,9 @@ import pytest
 from harness.cases import traffic
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.1-3-2", scope="unit")
 def test_5_1_3_2_authentication_over_protected_channel(tc, device) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,9 @@ import pytest
 from harness.cases import update_settings
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.3-6-2", scope="unit")
 def test_5_3_6_2_automatic_updates_default(tc, device) -> None:  # type: ignore[no-untyped-def]

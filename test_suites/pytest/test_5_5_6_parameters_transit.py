@@ -7,6 +7,9 @@ import pytest
 from harness.cases import connection
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.5-6-2", scope="unit")
 def test_5_5_6_2_security_parameters_in_transit(tc, device) -> None:  # type: ignore[no-untyped-def]

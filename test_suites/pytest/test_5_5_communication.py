@@ -7,6 +7,9 @@ import pytest
 from harness.cases import communication, traffic
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.5-1-2", scope="unit")
 def test_5_5_1_2_best_practice_cryptography(tc, device, lab_services) -> None:  # type: ignore[no-untyped-def]

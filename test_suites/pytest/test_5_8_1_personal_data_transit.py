@@ -7,6 +7,9 @@ import pytest
 from harness.cases import connection
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.8-1-2", scope="unit")
 def test_5_8_1_2_personal_data_in_transit(tc, device) -> None:  # type: ignore[no-untyped-def]

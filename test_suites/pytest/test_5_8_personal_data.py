@@ -7,6 +7,9 @@ import pytest
 from harness.cases import traffic
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.8-2-2", scope="unit")
 def test_5_8_2_2_personal_data_confidential(tc, device) -> None:  # type: ignore[no-untyped-def]

@@ -7,6 +7,9 @@ import pytest
 from harness.cases import connection
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("5.9-3-2", scope="unit")
 def test_5_9_3_2_orderly_reconnection(tc, device) -> None:  # type: ignore[no-untyped-def]

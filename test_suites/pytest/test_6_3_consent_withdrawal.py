@@ -7,6 +7,9 @@ import pytest
 from harness.cases import consent
 from harness.pytest_plugin import conclude
 
+# The lab broker (or the observed one) watches these test cases: started ahead, in the background.
+pytestmark = pytest.mark.lab_broker
+
 
 @pytest.mark.conformance("6-3-2", scope="unit")
 def test_6_3_2_consent_withdrawal(tc, device) -> None:  # type: ignore[no-untyped-def]

@@ -20,6 +20,7 @@ from types import SimpleNamespace
 import yaml
 
 from harness.assess.items import open_test_cases, write_items
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.profile import load_profile
 from harness.report.model import build_report_model
 from harness.results import ResultsLog, TestCaseRecord, case_records
@@ -52,7 +53,7 @@ def run_pytest(persona: str, tmp: Path) -> tuple[Path, str]:
     run_dir = tmp / "run"
     with SimulatorProcess(persona, tmp / "sim", defects={}, time_scale=0.0) as sim:
         cmd = [sys.executable, "-m", "pytest", *[str(ROOT / "test_suites" / "pytest" / s) for s in SUITES],
-               "-p", "no:cacheprovider", "--rootdir", str(ROOT), "--profile", str(profile_path(persona)),
+               *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT), "--profile", str(profile_path(persona)),
                "--lab", str(sim.lab_path), "--run-dir", str(run_dir)]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -31,7 +32,7 @@ def run_camera(tmp: Path, capture: str) -> dict:
             lab = sim.lab_path.read_text(encoding="utf-8")
             lines = [line for line in lab.splitlines() if not line.startswith("capture:")]
             sim.lab_path.write_text("\n".join(lines + [f"capture: {capture}"]) + "\n", encoding="utf-8")
-            cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+            cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                    "--profile", str(ROOT / "device_profiles" / "sim-camera.yaml"), "--lab", str(sim.lab_path),
                    "--run-dir", str(tmp / "run"), "--unit", "U1"]
             proc = subprocess.run(ns.exec_args(cmd), cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
+
 pytestmark = pytest.mark.integration
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,7 +49,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     suite = tmp / "test_goes_dark.py"
     suite.write_text(SUITE, encoding="utf-8")
     with SimulatorProcess("compliant", tmp / "sim", time_scale=0.0, units=1) as sim:
-        cmd = [sys.executable, "-m", "pytest", str(suite), "-q", "-p", "no:cacheprovider", "--rootdir", str(tmp),
+        cmd = [sys.executable, "-m", "pytest", str(suite), "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(tmp),
                "--profile", str(ROOT / "device_profiles" / "sim-compliant.yaml"), "--lab", str(sim.lab_path),
                "--run-dir", str(tmp / "run"), "--unit", "U1", "--junitxml", str(tmp / "junit.xml")]
         env = {**os.environ, "SUPPLY": sim.runtime["units"]["U1"]["supply"]}

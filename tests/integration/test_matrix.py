@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
 
@@ -144,11 +145,13 @@ def run_suites(persona: str, defects: list[str], tmp: Path, profile: Path | None
     sim.start()
     try:
         run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", "-p", "no:cacheprovider",
+        cmd = [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", *SUITE_PLUGIN_OPTIONS,
                "--rootdir", str(ROOT), "--profile", str(profile or ROOT / "device_profiles" / f"sim-{persona}.yaml"),
                "--lab", str(sim.lab_path), "--run-dir", str(run_dir)]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
         assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
+        # Console and document suites only: no lab broker was started for them, not even ahead.
+        assert not (run_dir / "broker").exists()
         return latest_by_case(run_dir)
     finally:
         sim.stop()

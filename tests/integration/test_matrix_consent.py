@@ -8,16 +8,13 @@ The profile's consent window is scaled down with --settle-scale."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from test_matrix import verdict_diff  # tests/integration is on sys.path (rootdir import mode)
+from matrix_support import expected, run_room  # tests/integration is on sys.path (rootdir import mode)
+from test_matrix import verdict_diff
 
-from harness.net.netns import Namespace, availability
-from harness.results import latest_by_case
-from harness.simctl import SimulatorProcess
+from harness.net.netns import availability
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = [str(ROOT / "test_suites" / "pytest" / f) for f in (
@@ -29,16 +26,11 @@ _ok, _why = availability()
 pytestmark = [pytest.mark.integration, pytest.mark.skipif(not _ok, reason=f"no network namespaces: {_why}")]
 
 
-def verdicts(*failing: str, **other: str) -> dict[tuple[str, str], str]:
-    out = {(tc, "U1"): "PASS" for tc in CASES}
-    for tc in failing:
-        out[(tc, "U1")] = "FAIL"
-    for key, verdict in other.items():
-        out[(key, "U1")] = verdict
-    return out
+def verdicts(*failing: str, **other: str) -> dict[tuple[str, str | None], str]:
+    return expected(CASES, *failing, **other)
 
 
-SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str], str]]] = {
+SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str | None], str]]] = {
     "compliant": ("compliant", [], verdicts()),
     # The legacy persona is compliant in these behaviours, except that it logs in to plain MQTT.
     "legacy": ("legacy", [], verdicts("5.5-6-2")),
@@ -51,26 +43,9 @@ SCENARIOS: dict[str, tuple[str, list[str], dict[tuple[str, str], str]]] = {
 }
 
 
-def run_consent_suites(persona: str, defects: list[str], tmp: Path) -> dict:
-    parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
-    with Namespace.create("hxc") as ns:
-        sim = SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0, units=1, netns=ns)
-        sim.start()
-        try:
-            run_dir = tmp / "run"
-            cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-                   "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
-                   "--run-dir", str(run_dir), "--unit", "U1", "--settle-scale", SETTLE_SCALE]
-            proc = subprocess.run(ns.exec_args(cmd), cwd=ROOT, capture_output=True, text=True, timeout=600)
-            assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
-            return latest_by_case(run_dir)
-        finally:
-            sim.stop()
-
-
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_consent_matrix(scenario: str, tmp_path: Path) -> None:
     persona, defects, expected = SCENARIOS[scenario]
-    got = run_consent_suites(persona, defects, tmp_path)
+    got = run_room(persona, defects, tmp_path, SUITES, netns="hxc", extra=["--settle-scale", SETTLE_SCALE])
     diff = verdict_diff(expected, got)
     assert not diff, diff

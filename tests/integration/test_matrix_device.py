@@ -5,14 +5,11 @@ exactly its own case and leaves the other five unchanged."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-from harness.results import latest_by_case
-from harness.simctl import SimulatorProcess
+from matrix_support import expected, run_room  # tests/integration is on sys.path (rootdir import mode)
+from test_matrix import verdict_diff
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = [ROOT / "test_suites" / "pytest" / f for f in (
@@ -33,27 +30,10 @@ SCENARIOS: dict[str, tuple[str, list[str], set[str]]] = {
 }
 
 
-def run_scenario(persona: str, defects: list[str], tmp: Path) -> dict:
-    sim = SimulatorProcess(persona, tmp / "sim", defects={d: None for d in defects}, time_scale=0.0,
-                           units=1)
-    sim.start()
-    try:
-        run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", *map(str, SUITES), "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
-               "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
-               "--run-dir", str(run_dir), "--unit", "U1"]
-        proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
-        assert proc.returncode in (0, 1), proc.stdout[-3000:] + proc.stderr[-3000:]
-        return latest_by_case(run_dir)
-    finally:
-        sim.stop()
-
-
 @pytest.mark.parametrize("scenario", list(SCENARIOS))
 def test_device_matrix(scenario: str, tmp_path: Path) -> None:
     persona, defects, failing = SCENARIOS[scenario]
-    got = run_scenario(persona, defects, tmp_path)
-    expected = {(tc, None if tc in PROFILE_LEVEL else "U1"): ("FAIL" if tc in failing else "PASS") for tc in CASES}
-    actual = {k: got.get(k, {}).get("verdict") for k in expected}
-    diff = {k: (v, actual[k], got.get(k, {}).get("reason", "")[:300]) for k, v in expected.items() if actual[k] != v}
+    got = run_room(persona, defects, tmp_path, SUITES)
+    want = expected([tc for tc in CASES if tc not in PROFILE_LEVEL], *failing, profile_cases=PROFILE_LEVEL)
+    diff = {k: v for k, v in verdict_diff(want, got).items() if k in want}
     assert not diff, diff

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_matrix import verdict_diff  # tests/integration is on sys.path (rootdir import mode)
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
 
@@ -52,7 +53,7 @@ def run_update_suites(persona: str, defects: list[str], tmp: Path) -> dict:
     parsed = {d.partition("=")[0]: (d.partition("=")[2] or None) for d in defects}
     with SimulatorProcess(persona, tmp / "sim", defects=parsed, time_scale=0.0, units=1) as sim:
         run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        cmd = [sys.executable, "-m", "pytest", *SUITES, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
                "--run-dir", str(run_dir), "--unit", "U1"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

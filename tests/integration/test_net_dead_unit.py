@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -77,7 +78,7 @@ def _run_surface_after(fault: int | None, tmp: Path, *, during: str | None = Non
         try:
             run_dir = tmp / "run"
             target = SUITE if during is None else f"{SUITE}::{TESTS[during]}"
-            cmd = [sys.executable, "-m", "pytest", target, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+            cmd = [sys.executable, "-m", "pytest", target, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                    "--profile", str(profile), "--lab", str(sim.lab_path), "--run-dir", str(run_dir), "--unit", "U1"]
             env = dict(os.environ)
             if fault is None:

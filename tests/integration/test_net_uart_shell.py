@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
@@ -26,7 +27,7 @@ def _surface(persona: str, defects: dict[str, str | None], tmp: Path) -> dict:
         sim.start()
         try:
             cmd = [sys.executable, "-m", "pytest", f"{SUITE}::test_5_6_4_2_debug_interface_off", "-q",
-                   "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+                   *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                    "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab", str(sim.lab_path),
                    "--run-dir", str(tmp / "run"), "--unit", "U1"]
             proc = subprocess.run(ns.exec_args(cmd), cwd=ROOT, capture_output=True, text=True, timeout=300)

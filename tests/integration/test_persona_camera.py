@@ -27,6 +27,7 @@ import pytest
 import yaml
 from test_matrix import verdict_diff  # tests/integration is on sys.path (rootdir import mode)
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.net.netns import Namespace, availability
 from harness.results import latest_by_case
 
@@ -442,7 +443,7 @@ def run_matrix(defects: list[str], cases: list[str], tmp: Path,
         profile.write_text(yaml.safe_dump(doc, sort_keys=False))
     with Namespace.create("hxcam") as ns, camera_sim(tmp, defects, units=2, ns=ns) as sim:  # 5.1-1 compares labels
         run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", str(SUITES), "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        cmd = [sys.executable, "-m", "pytest", str(SUITES), "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                "--profile", str(profile), "--lab", str(sim.lab), "--run-dir", str(run_dir), "--unit", "U1",
                "-k", _selector(cases), "--durations=0"]
         proc = ns.run(cmd, timeout=600, cwd=ROOT, capture_output=True, text=True)

@@ -23,6 +23,7 @@ import pytest
 import serial
 import yaml
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.results import latest_by_case
 from harness.simctl import SimulatorProcess
 
@@ -121,7 +122,7 @@ def run_suites(tmp: Path, units: int, defects: list[str], cases: set[str], time_
     profile = bench_profile(tmp, units, fast=time_scale == 0)
     with PlugSimulator(tmp / "sim", units, defects, time_scale) as sim:
         run_dir = tmp / "run"
-        cmd = [sys.executable, "-m", "pytest", *(str(SUITES / f) for f in SUITE_FILES), "-q", "-p", "no:cacheprovider",
+        cmd = [sys.executable, "-m", "pytest", *(str(SUITES / f) for f in SUITE_FILES), "-q", *SUITE_PLUGIN_OPTIONS,
                "--rootdir", str(ROOT), "--profile", str(profile), "--lab", str(sim.run_dir / "lab.yaml"),
                "--run-dir", str(run_dir), "--dictionary", str(dictionary),
                "-k", " or ".join(sorted(_keyword(tc) for tc in cases))]

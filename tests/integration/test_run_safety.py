@@ -13,6 +13,7 @@ from pathlib import Path
 
 from test_matrix import ONLY_SERIAL, SERIAL_SUITES  # tests/integration is on sys.path (rootdir import mode)
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.report import build_reports
 from harness.results import case_records
 from harness.simctl import SimulatorProcess
@@ -22,7 +23,7 @@ PROFILE = ROOT / "device_profiles" / "sim-compliant.yaml"
 
 
 def _pytest(sim: SimulatorProcess, run_dir: Path, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", "-p", "no:cacheprovider",
+    return [sys.executable, "-m", "pytest", *SERIAL_SUITES, "-q", *SUITE_PLUGIN_OPTIONS,
             "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(sim.lab_path), "--run-dir", str(run_dir), *extra]
 
 
@@ -77,7 +78,7 @@ def test_dead_console_is_inconclusive_not_fail(tmp_path: Path) -> None:
     # Only the console suites: rules over the IXIT and published pages rightly judge without a console.
     suites = ROOT / "test_suites" / "pytest"
     cmd = [sys.executable, "-m", "pytest", str(suites / "test_5_1_passwords.py"), str(suites / "test_5_11_erasure.py"),
-           "-q", "-p", "no:cacheprovider",
+           "-q", *SUITE_PLUGIN_OPTIONS,
            "--rootdir", str(ROOT), "--profile", str(PROFILE), "--lab", str(lab), "--run-dir", str(run_dir),
            "-k", "5_1_1_2 or 5_11_1_2"]
     subprocess.run(cmd, cwd=ROOT, capture_output=True, timeout=300)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from test_sim_support import LOGIN_PROMPT, PROMPT, Console, SimProcess, supply
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.firmware import derive
 from harness.firmware.serve import PackageServer
 
@@ -117,7 +118,7 @@ def test_campaign_leaves_the_unit_on_its_delivered_firmware(tmp_path: Path, defe
     suite = str(ROOT / "test_suites" / "pytest" / "test_5_3_updates.py")
     with SimulatorProcess("compliant", tmp_path / "sim", defects={defect: None} if defect else {}, time_scale=0.0,
                           units=1) as sim:
-        cmd = [sys.executable, "-m", "pytest", suite, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        cmd = [sys.executable, "-m", "pytest", suite, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                "--profile", str(ROOT / "device_profiles" / "sim-compliant.yaml"), "--lab", str(sim.lab_path),
                "--run-dir", str(tmp_path / "run"), "--unit", "U1", "-k", "5_3_2_2"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)

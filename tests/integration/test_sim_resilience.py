@@ -18,6 +18,8 @@ from test_sim_network import api, token
 from test_sim_support import LOGIN_PROMPT, PROMPT, Console, SimProcess, supply
 from test_sim_updates_flow import post_firmware
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
+
 pytestmark = pytest.mark.integration
 TIMEOUT = 10.0
 TOPIC = "simiot/SIM-C-0001"
@@ -190,7 +192,7 @@ def run_input_validation(persona: str, defects: list[str], tmp: Path) -> dict:
     from harness.simctl import SimulatorProcess
 
     with SimulatorProcess(persona, tmp / "sim", defects={d: None for d in defects}, time_scale=0.0, units=1) as sim:
-        cmd = [sys.executable, "-m", "pytest", RESILIENCE_SUITE, "-q", "-p", "no:cacheprovider", "--rootdir",
+        cmd = [sys.executable, "-m", "pytest", RESILIENCE_SUITE, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir",
                str(ROOT), "--profile", str(ROOT / "device_profiles" / f"sim-{persona}.yaml"), "--lab",
                str(sim.lab_path), "--run-dir", str(tmp / "run"), "--unit", "U1", "-k", "5_13_1_2"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)

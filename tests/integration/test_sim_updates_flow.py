@@ -20,6 +20,7 @@ from test_sim_mqtt import PASSWORD, USER, Mosquitto, Subscriber
 from test_sim_network import api, token
 from test_sim_support import LOGIN_PROMPT, PROMPT, ROOT, Console, SimProcess, supply
 
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.firmware import derive
 from harness.firmware.serve import PackageServer
 
@@ -254,7 +255,7 @@ def test_campaign_serves_packages_over_https_with_the_lab_ca(tmp_path: Path) -> 
     profile.write_text(text.replace("update {{package_url}}", "update {{package_url_https}}"))
     suite = str(ROOT / "test_suites" / "pytest" / "test_5_3_updates.py")
     with SimulatorProcess("compliant", tmp_path / "sim", time_scale=0.0, units=1) as sim:
-        cmd = [sys.executable, "-m", "pytest", suite, "-q", "-p", "no:cacheprovider", "--rootdir", str(ROOT),
+        cmd = [sys.executable, "-m", "pytest", suite, "-q", *SUITE_PLUGIN_OPTIONS, "--rootdir", str(ROOT),
                "--profile", str(profile), "--lab", str(sim.lab_path), "--run-dir", str(tmp_path / "run"),
                "--unit", "U1", "-k", "5_3_7_1 or 5_3_2_2"]
         proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)

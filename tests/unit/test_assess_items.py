@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from harness import pytest_plugin
 from harness.assess.items import item_result, ixit_values, open_test_cases, write_items
 from harness.assess.questions import _question, fallback_question, question_for
+from harness.cli import SUITE_PLUGIN_OPTIONS
 from harness.profile import load_profile
 from harness.results import ResultsLog, case_records
 from harness.standard import load_catalogue
@@ -141,7 +142,7 @@ def test_passes(ctx):
 def test_voided_in_teardown(ctx):
     ctx.conclude(CheckResult.passed("seen", Evidence("observation", "x", "y")))
 ''')
-    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", str(tmp_path)],
+    out = subprocess.run([sys.executable, "-m", "pytest", *SUITE_PLUGIN_OPTIONS, "-rA", str(tmp_path)],
                          cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
     assert "test_x.py PI..I" in out  # the teardown of the voided PASS reports INCONCLUSIVE
     last = out.strip().splitlines()[-1]
