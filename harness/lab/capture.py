@@ -71,6 +71,7 @@ class BrokerCapture:
         # Per listener: until when retained messages are the broker's replay of a (re)subscription.
         self._replay_until: dict[str, float] = {}
         self.subscribed: list[tuple[str, float]] = []  # (listener kind, when) of every (re)subscription
+        self._fences: dict[tuple[str, str], float] = {}  # (listener kind, marker topic) -> when it came back
 
     def start(self) -> BrokerCapture:
         if not self.kinds:
@@ -133,6 +134,13 @@ class BrokerCapture:
 
     def _recorder(self, kind: str, listener: str = "") -> Callable[[MqttMessage], None]:
         def record(msg: MqttMessage) -> None:
+            if msg.topic.startswith(self.FENCE_PREFIX):
+                # The capture's own marker: kept apart, so that no check ever takes it for
+                # traffic of a unit (a profile without a device topic filter watches '#').
+                with self._cond:
+                    self._fences[(kind, msg.topic)] = msg.t
+                    self._cond.notify_all()
+                return
             with self._cond:
                 replay = msg.retain and time.time() <= self._replay_until.get(kind, 0.0)
             captured = CapturedMessage(kind, msg.topic, msg.payload, msg.qos, msg.retain, msg.t, listener, replay)
@@ -142,7 +150,7 @@ class BrokerCapture:
                 self._cond.notify_all()
         return record
 
-    FENCE_PREFIX = "harness/fence/"
+    FENCE_PREFIX = "harness/fence/"  # the capture's own markers (fence()); never recorded as traffic
 
     def fence(self, timeout: float | None = None) -> dict[str, float]:
         """Per listener, the receipt time of a marker this capture publishes through it and gets
@@ -160,9 +168,9 @@ class BrokerCapture:
                 link.publish(topic, b"fence", qos=1, timeout=wait)
             except (MqttLinkError, OSError):
                 continue
-            got = self.wait_for(lambda m, k=kind: m.transport == k and m.topic == topic, timeout=wait)
-            if got is not None:
-                out[kind] = got.t
+            with self._cond:
+                if self._cond.wait_for(lambda k=kind: (k, topic) in self._fences, wait):
+                    out[kind] = self._fences.pop((kind, topic))
         return out
 
     @property

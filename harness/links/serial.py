@@ -28,6 +28,14 @@ _READ_SLICE = 0.5  # longest single blocking read, so a deadline is honoured pro
 _OPEN_END_QUIET = 0.2
 
 
+_DRAIN_ATTEMPTS = 5  # tcdrain calls interrupted by signals, retried before the write counts as failed
+try:
+    import termios
+    _TERMIOS_ERRORS: tuple[type[Exception], ...] = (termios.error,)
+except ImportError:  # not POSIX: pyserial's flush() there raises no termios.error
+    _TERMIOS_ERRORS = ()
+
+
 class ExpectTimeout(Exception):
     """No pattern matched in time. Not a lab fault by itself: the procedure decides."""
 
@@ -177,7 +185,17 @@ class SerialLink:
 
     def _write_raw(self, data: bytes) -> None:
         self.port.write(data)
-        self.port.flush()
+        # pyserial's flush() is tcdrain(), which Python does not restart after a signal as it does
+        # read() and write() (PEP 475 leaves termios out): "Interrupted system call" only means
+        # "drain again". Another termios error becomes an OSError, so the write path reopens.
+        for attempt in range(_DRAIN_ATTEMPTS):
+            try:
+                self.port.flush()
+                return
+            except _TERMIOS_ERRORS as exc:  # neither an OSError nor a SerialException
+                if exc.args and exc.args[0] == errno.EINTR and attempt + 1 < _DRAIN_ATTEMPTS:
+                    continue
+                raise OSError(*exc.args) from exc
 
     def send(self, text: str, *, secret: bool = False) -> None:
         self.write(text + self.newline, secret=secret)

@@ -206,3 +206,4 @@ def test_a_fence_orders_what_was_published_before_it(broker: LabBroker, tmp_path
     assert set(fences) == {"plain", "tls", "rogue"}
     assert len(before) == 50 and all(m.t <= fences["plain"] for m in before)
     assert after is not None and after.t >= fences["plain"]
+    assert not [m for m in capture.messages if m.topic.startswith(BrokerCapture.FENCE_PREFIX)]  # never traffic

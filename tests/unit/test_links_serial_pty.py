@@ -46,3 +46,32 @@ def test_open_failure_is_a_lab_fault(tmp_path) -> None:  # type: ignore[no-untyp
     from harness.links.base import LinkError
     with pytest.raises(LinkError):
         SerialLink("console", str(tmp_path / "nope"), transcript_dir=tmp_path).open()
+
+
+def test_a_drain_interrupted_by_a_signal_is_drained_again() -> None:
+    """pyserial's flush() is tcdrain(); Python does not restart it after a signal (PEP 475 leaves
+    termios out), and a run once ended a test case INCONCLUSIVE on "(4, 'Interrupted system call')"."""
+    import errno
+    import termios
+
+    from harness.links.serial import SerialLink
+
+    class Port:
+        def __init__(self, failures: list[int]) -> None:
+            self.failures, self.written, self.drains = failures, b"", 0
+
+        def write(self, data: bytes) -> None:
+            self.written += data
+
+        def flush(self) -> None:
+            self.drains += 1
+            if self.failures:
+                raise termios.error(self.failures.pop(0), "simulated")
+
+    link = SerialLink.__new__(SerialLink)
+    link._port = Port([errno.EINTR, errno.EINTR])
+    link._write_raw(b"version\r\n")
+    assert link.port.written == b"version\r\n" and link.port.drains == 3
+    link._port = Port([errno.EIO])
+    with pytest.raises(OSError):  # another termios error: the write path's reopen handles OSError
+        link._write_raw(b"x")
