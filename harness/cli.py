@@ -124,8 +124,11 @@ def _default_run_dir(profile_path: str, reports: str = "reports") -> Path:
 
 # pytest plugins a conformance run never uses. labgrid's own plugin (the farm extra) reconfigures
 # logging, and the harness drives labgrid itself; hypothesis and anyio (in a development install)
-# cost about a second of start-up per run, which a farm running many short runs pays every time.
-SUITE_PLUGIN_OPTIONS = ["-p", "no:cacheprovider", "-p", "no:labgrid", "-p", "no:hypothesispytest", "-p", "no:anyio"]
+# cost about a second of start-up per run, which a farm running many short runs pays every time;
+# pytest's unraisable-exception sweep runs full garbage collections at the end of every run (an
+# exception in a finaliser is still printed by Python itself).
+SUITE_PLUGIN_OPTIONS = ["-p", "no:cacheprovider", "-p", "no:labgrid", "-p", "no:hypothesispytest", "-p", "no:anyio",
+                        "-p", "no:unraisableexception"]
 
 
 def _pytest_cmd(args: argparse.Namespace, run_dir: Path, extra: list[str]) -> list[str]:

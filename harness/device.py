@@ -557,5 +557,5 @@ class Device:
 
 def _prewarm_visa(backends: set[str]) -> None:
     with contextlib.suppress(Exception):  # importing pyvisa itself takes ~0.1 s: in this thread too
-        from harness.links.instruments import prewarm
-        prewarm(backends)
+        from harness.links.instruments import load_backends
+        load_backends(backends)

@@ -131,6 +131,7 @@ def _clock(t: float) -> str:
 
 
 BROKER_KEYS = ("broker", "capture", "broker_account", "broker_vars")
+_START_BOUND_S = 300.0  # backstop for a start in the background; its own steps time out far sooner
 
 
 class LabServices(dict):  # type: ignore[type-arg]
@@ -201,9 +202,15 @@ class LabServices(dict):  # type: ignore[type-arg]
         return super().__contains__(key)
 
     def close(self) -> None:
+        # A background start is waited for (each of its steps has its own timeout; this bound is
+        # only a backstop): what it started is then stopped here, not left running.
         if self._starter is not None:
-            self._starter.join()  # bounded: every step of a start has its own timeout
-        with self._lock:
+            self._starter.join(_START_BOUND_S)
+        if not self._lock.acquire(timeout=_START_BOUND_S):
+            return  # a start hung past every timeout: the broker's reaper ends it with the process
+        try:
             if self._cm is not None:
                 cm, self._cm = self._cm, None
                 cm.__exit__(None, None, None)
+        finally:
+            self._lock.release()

@@ -580,10 +580,17 @@ def slug(text: str) -> str:
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_unconfigure(config: pytest.Config) -> None:
-    """A conformance run is over once its session is: every record is on disk and every link,
-    broker and capture closed by the fixtures. Python's last garbage collections over everything
-    the run loaded (pytest's unraisable-exception sweep, then the interpreter's own) cost a
-    farm ~0.2 s per run and find nothing of ours: the objects still alive are frozen out of them."""
-    if _state(config) is not None:
+    """A conformance run's process ends with its session (`harness run` starts one per run).
+    The interpreter's last garbage collections over everything the run loaded cost a farm ~0.1 s
+    per run and find nothing of ours (every record is on disk, every link and broker closed by the
+    fixtures): at exit, what is still alive is frozen out of them. At exit only, so that a process
+    running several sessions (pytest.main from a lab's own script) keeps collecting between them."""
+    global _FREEZE_AT_EXIT
+    if _state(config) is not None and not _FREEZE_AT_EXIT:
+        import atexit
         import gc
-        gc.freeze()
+        atexit.register(gc.freeze)
+        _FREEZE_AT_EXIT = True
+
+
+_FREEZE_AT_EXIT = False

@@ -17,6 +17,8 @@ from typing import Any
 
 import yaml
 
+from harness.standard.loader import load_data
+
 QUESTIONS_SUFFIX = "-questions.yaml"
 QUESTIONS_FILE = "ts103701-questions.yaml"  # the file of the one assessment spec the catalogue has today
 FROM_FILE = "questions file"
@@ -91,7 +93,7 @@ def load_questions(assessment: str = "ts103701-v1.1.1") -> dict[str, Question]:
         except (FileNotFoundError, OSError):
             continue
         try:
-            doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}  # noqa: S506
+            doc = load_data(text) or {}
         except yaml.YAMLError:
             return {}  # the questions file's own unit test reports the error; items fall back
         if isinstance(doc, dict) and doc.get("assessment", assessment) != assessment:

@@ -40,25 +40,22 @@ _EXCERPT = 200  # exchanges kept in memory for evidence (the transcript file kee
 _ERROR_RE = re.compile(r'^\s*([+-]?\d+)\s*(?:,\s*"?(.*?)"?\s*)?$')
 
 
-
 _RM_LOCK = threading.Lock()
 
 
 def resource_manager(backend: str) -> Any:
     """pyvisa's manager for a backend. The first one loads the backend (pyvisa-py probes for USB
-    and GPIB libraries: ~0.1 s); the lock makes a manager asked for while ``prewarm`` loads it
-    wait for that load instead of loading it twice."""
+    and GPIB libraries: ~0.1 s); the lock makes a manager asked for while ``load_backends`` loads
+    it wait for that load instead of loading it twice."""
     with _RM_LOCK:
         return pyvisa.ResourceManager(backend)
 
 
-def prewarm(backends: set[str]) -> None:
-    """Load VISA backends in the background, while a test case's first steps talk to the unit."""
-    def load() -> None:
-        for backend in sorted(backends):
-            with contextlib.suppress(Exception):  # a backend that cannot load says so at open, with the cause
-                resource_manager(backend)
-    threading.Thread(target=load, name="visa-prewarm", daemon=True).start()
+def load_backends(backends: set[str]) -> None:
+    """Load VISA backends ahead of their first instrument (Device.prewarm calls this in a thread)."""
+    for backend in sorted(backends):
+        with contextlib.suppress(Exception):  # a backend that cannot load says so at open, with the cause
+            resource_manager(backend)
 
 
 class InstrumentError(LinkError):

@@ -150,9 +150,15 @@ def _read(name: str) -> str:
 _DATA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def load_data(text: str) -> Any:
+    """One YAML document of the package's own data (never a user's file: those go through
+    harness.profile.yamlpos, with lines and bounds)."""
+    return yaml.load(text, Loader=_DATA_LOADER)  # noqa: S506 (a safe loader)
+
+
 def _yaml(name: str) -> dict[str, Any]:
     try:
-        doc = yaml.load(_read(name), Loader=_DATA_LOADER)  # noqa: S506 (a safe loader)
+        doc = load_data(_read(name))
     except yaml.YAMLError as exc:
         raise CatalogueError([f"{name}: not valid YAML: {exc}"]) from None
     if not isinstance(doc, dict):

@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-import yaml
-
 from harness.checks.conceptual._base import DOCUMENT_FIELDS, supplied
 from harness.checks.conceptual.prejudge import prejudge
 from harness.profile.ixit import IXIT_DOCUMENTS, Ixit
@@ -106,17 +104,15 @@ def parse(doc: Any, test_cases: set[str] | None = None, unit_counts: dict[str, i
     return out
 
 
-_DATA_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # packaged data: libyaml when present
-
-
 @functools.cache
 def load_questions() -> dict[str, Question]:
     """Every test case's question, checked against the catalogue (loaded once per process)."""
     from harness.standard import load_catalogue
+    from harness.standard.loader import load_data
 
     text = (resources.files("harness.standard") / "data" / QUESTIONS_FILE).read_text(encoding="utf-8")
     catalogue = load_catalogue()
-    return parse(yaml.load(text, Loader=_DATA_LOADER), set(catalogue.test_cases),  # noqa: S506
+    return parse(load_data(text), set(catalogue.test_cases),
                  {tc.id: tc.units for tc in catalogue.test_cases.values()})
 
 
